@@ -1,0 +1,23 @@
+#include "daemon/modules.h"
+
+#include "core/options.h"
+#include "http/http.h"
+#include "net/net.h"
+
+void ox_modules_register(void)
+{
+	ox_core_register_options();
+	http_register(); /* listener kinds http, https */
+	net_register_options();
+}
+
+void ox_modules_configure(const struct ox_config *cfg)
+{
+	ox_core_configure(cfg);
+	http_configure(cfg);
+}
+
+void ox_modules_routes(void)
+{
+	http_builtin_routes();
+}

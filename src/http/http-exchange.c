@@ -1,0 +1,396 @@
+/* One request and its response, shared between the I/O thread that frames
+ * it and the worker that runs its handler. Bytes cross between them through
+ * two bounded buffers under the exchange's lock: the request body one way,
+ * the framed response the other. */
+#include "core/log.h"
+#include "http/http-private.h"
+#include "net/net.h"
+
+#include <http_parser.h>
+#include <string.h>
+
+struct http_exchange *http_exchange_new(struct http_conn *hc, struct net_conn *conn,
+					struct http_request_head *head)
+{
+	struct http_exchange *ex = g_new0(struct http_exchange, 1);
+	ex->refcount = 1;
+	ex->hc = hc;
+	ex->conn = conn;
+	net_conn_ref(conn);
+	ex->head = head;
+	ex->is_head = strcmp(head->method, "HEAD") == 0;
+	ex->tls = net_conn_is_tls(conn);
+	ex->started_us = g_get_monotonic_time();
+	g_mutex_init(&ex->lock);
+	g_cond_init(&ex->cond);
+	ex->body_in = g_byte_array_new();
+	ex->headers = g_string_new(NULL);
+	ex->pending = g_byte_array_new();
+	ex->out = g_byte_array_new();
+	return ex;
+}
+
+void http_exchange_ref(struct http_exchange *ex)
+{
+	g_atomic_int_inc(&ex->refcount);
+}
+
+void http_exchange_unref(struct http_exchange *ex)
+{
+	if (!g_atomic_int_dec_and_test(&ex->refcount))
+		return;
+	net_conn_unref(ex->conn);
+	http_request_head_free(ex->head);
+	g_free(ex->path);
+	g_free(ex->query);
+	g_byte_array_unref(ex->body_in);
+	g_string_free(ex->headers, TRUE);
+	g_byte_array_unref(ex->pending);
+	g_byte_array_unref(ex->out);
+	g_mutex_clear(&ex->lock);
+	g_cond_clear(&ex->cond);
+	g_free(ex);
+}
+
+void http_exchange_abort(struct http_exchange *ex)
+{
+	g_mutex_lock(&ex->lock);
+	ex->aborted = true;
+	g_cond_broadcast(&ex->cond);
+	g_mutex_unlock(&ex->lock);
+}
+
+/* --- request side --- */
+
+const char *http_request_method(const struct http_exchange *ex)
+{
+	return ex->head->method;
+}
+
+const char *http_request_target(const struct http_exchange *ex)
+{
+	return ex->head->target;
+}
+
+const char *http_request_path(const struct http_exchange *ex)
+{
+	return ex->path;
+}
+
+const char *http_request_query(const struct http_exchange *ex)
+{
+	return ex->query;
+}
+
+const char *http_request_header(const struct http_exchange *ex, const char *name)
+{
+	return http_request_head_get(ex->head, name);
+}
+
+const struct http_request_head *http_request_head(const struct http_exchange *ex)
+{
+	return ex->head;
+}
+
+bool http_request_is_head(const struct http_exchange *ex)
+{
+	return ex->is_head;
+}
+
+bool http_request_is_tls(const struct http_exchange *ex)
+{
+	return ex->tls;
+}
+
+const char *http_request_peer(const struct http_exchange *ex)
+{
+	return net_conn_peer(ex->conn);
+}
+
+bool http_exchange_add_body(struct http_exchange *ex, const char *data, size_t len)
+{
+	g_mutex_lock(&ex->lock);
+	g_byte_array_append(ex->body_in, (const guint8 *)data, (guint)len);
+	g_cond_broadcast(&ex->cond);
+	bool pause = ex->body_in->len > HTTP_BODY_PIPE_HIGH;
+	if (pause)
+		ex->body_paused = true;
+	g_mutex_unlock(&ex->lock);
+	return pause;
+}
+
+void http_exchange_body_done(struct http_exchange *ex)
+{
+	g_mutex_lock(&ex->lock);
+	ex->body_complete = true;
+	g_cond_broadcast(&ex->cond);
+	g_mutex_unlock(&ex->lock);
+}
+
+ssize_t http_request_read_body(struct http_exchange *ex, void *buf, size_t len)
+{
+	ssize_t n = -1;
+	gint64 deadline = g_get_monotonic_time() + (gint64)net_read_timeout_ms() * 1000;
+	g_mutex_lock(&ex->lock);
+	while (ex->body_in->len == 0 && !ex->body_complete && !ex->aborted) {
+		if (!ex->on_worker)
+			goto out; /* the I/O thread never waits */
+		if (!g_cond_wait_until(&ex->cond, &ex->lock, deadline))
+			goto out;
+	}
+	if (ex->aborted)
+		goto out;
+	n = (ssize_t)MIN(len, (size_t)ex->body_in->len);
+	memcpy(buf, ex->body_in->data, (size_t)n);
+	g_byte_array_remove_range(ex->body_in, 0, (guint)n);
+	if (ex->body_paused && ex->body_in->len < HTTP_BODY_PIPE_LOW) {
+		ex->body_paused = false;
+		http_exchange_ref(ex);
+		net_conn_post(ex->conn, http_conn_resume_body, ex);
+	}
+out:
+	g_mutex_unlock(&ex->lock);
+	return n;
+}
+
+/* --- response side --- */
+
+const char *http_status_reason(int status)
+{
+	const char *s = http_status_str((enum http_status)status);
+	return strcmp(s, "<unknown>") == 0 ? "Unknown" : s;
+}
+
+void http_response_status(struct http_exchange *ex, int status)
+{
+	ex->status = status;
+}
+
+void http_response_header(struct http_exchange *ex, const char *name, const char *value)
+{
+	/* Header injection guard: a value never carries a line break. */
+	g_string_append(ex->headers, name);
+	g_string_append(ex->headers, ": ");
+	for (const char *p = value; *p != '\0'; p++)
+		g_string_append_c(ex->headers, (*p == '\r' || *p == '\n') ? ' ' : *p);
+	g_string_append(ex->headers, "\r\n");
+}
+
+void http_response_content_length(struct http_exchange *ex, uint64_t length)
+{
+	ex->has_length = true;
+	ex->length = length;
+}
+
+bool http_response_started(const struct http_exchange *ex)
+{
+	return ex->status != 0;
+}
+
+static bool status_has_body(int status)
+{
+	return status >= 200 && status != 204 && status != 304;
+}
+
+/* Decides framing and writes the status line and headers into `out`.
+ * Called under the lock, once. `final` says the handler already finished,
+ * so a buffered body has a known length. */
+static void commit(struct http_exchange *ex, bool final)
+{
+	const struct http_request_head *head = ex->head;
+	bool http10 = head->version_minor == 0;
+	if (ex->status == 0)
+		ex->status = 500;
+	ex->close_after = ex->close_after || !head->keep_alive || !ex->body_complete ||
+			  net_draining();
+	GString *h = g_string_sized_new(256 + ex->headers->len);
+	g_string_append_printf(h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: OX\r\n", ex->status,
+			       http_status_reason(ex->status), http_date_now());
+	g_string_append_len(h, ex->headers->str, (gssize)ex->headers->len);
+	if (status_has_body(ex->status)) {
+		if (!ex->has_length && final) {
+			ex->has_length = true;
+			ex->length = ex->body_bytes;
+		}
+		if (ex->has_length)
+			g_string_append_printf(h, "Content-Length: %" G_GUINT64_FORMAT "\r\n",
+					       ex->length);
+		else if (!http10)
+			ex->chunked = true;
+		else
+			ex->close_after = true; /* HTTP/1.0: the end of the body is the close */
+		if (ex->chunked)
+			g_string_append(h, "Transfer-Encoding: chunked\r\n");
+	}
+	if (ex->close_after)
+		g_string_append(h, "Connection: close\r\n");
+	else if (http10)
+		g_string_append(h, "Connection: keep-alive\r\n");
+	g_string_append(h, "\r\n");
+	g_byte_array_append(ex->out, (const guint8 *)h->str, (guint)h->len);
+	g_string_free(h, TRUE);
+	ex->committed = true;
+}
+
+static void append_framed(struct http_exchange *ex, const void *data, size_t len)
+{
+	if (len == 0 || ex->is_head || !status_has_body(ex->status))
+		return;
+	if (ex->chunked) {
+		char size[24];
+		int n = g_snprintf(size, sizeof(size), "%zx\r\n", len);
+		g_byte_array_append(ex->out, (const guint8 *)size, (guint)n);
+		g_byte_array_append(ex->out, data, (guint)len);
+		g_byte_array_append(ex->out, (const guint8 *)"\r\n", 2);
+	} else {
+		g_byte_array_append(ex->out, data, (guint)len);
+	}
+}
+
+/* Hands the output to the I/O thread and, on a worker, waits while too
+ * much is queued. Under the lock. Returns -1 when the client is gone. */
+static int hand_over(struct http_exchange *ex)
+{
+	if (!ex->on_worker)
+		return ex->aborted ? -1 : 0;
+	if (ex->out->len > 0 && !ex->flush_posted) {
+		ex->flush_posted = true;
+		http_exchange_ref(ex);
+		net_conn_post(ex->conn, http_conn_flush, ex);
+	}
+	while (ex->out->len > HTTP_OUT_PIPE_HIGH && !ex->aborted)
+		g_cond_wait(&ex->cond, &ex->lock);
+	return ex->aborted ? -1 : 0;
+}
+
+int http_response_write(struct http_exchange *ex, const void *data, size_t len)
+{
+	int ret = 0;
+	g_mutex_lock(&ex->lock);
+	if (ex->aborted || ex->finished) {
+		ret = -1;
+		goto out;
+	}
+	if (ex->status == 0)
+		ex->status = 200;
+	ex->body_bytes += len;
+	if (!ex->committed) {
+		if (!ex->is_head)
+			g_byte_array_append(ex->pending, data, (guint)len);
+		if (ex->pending->len < HTTP_OUT_COMMIT_SIZE && !ex->has_length)
+			goto out;
+		commit(ex, false);
+		append_framed(ex, ex->pending->data, ex->pending->len);
+		g_byte_array_set_size(ex->pending, 0);
+	} else {
+		append_framed(ex, data, len);
+	}
+	if (ex->out->len > HTTP_OUT_COMMIT_SIZE)
+		ret = hand_over(ex);
+out:
+	g_mutex_unlock(&ex->lock);
+	return ret;
+}
+
+void http_response_finish(struct http_exchange *ex)
+{
+	g_mutex_lock(&ex->lock);
+	if (ex->finished) {
+		g_mutex_unlock(&ex->lock);
+		return;
+	}
+	if (!ex->committed) {
+		commit(ex, true);
+		append_framed(ex, ex->pending->data, ex->pending->len);
+		g_byte_array_set_size(ex->pending, 0);
+	}
+	if (ex->chunked && !ex->is_head)
+		g_byte_array_append(ex->out, (const guint8 *)"0\r\n\r\n", 5);
+	if (ex->has_length && !ex->is_head && status_has_body(ex->status) &&
+	    ex->body_bytes != ex->length) {
+		/* The declared length was wrong: the framing is broken, so the
+		 * connection cannot be reused. */
+		ox_logf(OX_LOG_WARN, "response_length_mismatch", "declared=%" G_GUINT64_FORMAT
+			" written=%" G_GUINT64_FORMAT, ex->length, ex->body_bytes);
+		ex->close_after = true;
+	}
+	ex->finished = true;
+	g_mutex_unlock(&ex->lock);
+}
+
+bool http_exchange_flush(struct http_exchange *ex)
+{
+	bool all = true;
+	g_mutex_lock(&ex->lock);
+	ex->flush_posted = false;
+	if (ex->aborted || ex->hc == NULL) {
+		g_byte_array_set_size(ex->out, 0);
+	} else if (ex->out->len > 0) {
+		if (net_conn_output_full(ex->conn)) {
+			all = false;
+		} else {
+			net_conn_write(ex->conn, ex->out->data, ex->out->len);
+			ex->sent_bytes += ex->out->len;
+			g_byte_array_set_size(ex->out, 0);
+			g_cond_broadcast(&ex->cond);
+		}
+	}
+	g_mutex_unlock(&ex->lock);
+	return all;
+}
+
+void http_reply(struct http_exchange *ex, int status, const char *content_type,
+		const void *body, size_t len)
+{
+	http_response_status(ex, status);
+	if (content_type != NULL)
+		http_response_header(ex, "Content-Type", content_type);
+	http_response_content_length(ex, len);
+	http_response_write(ex, body, len);
+	http_response_finish(ex);
+}
+
+void http_reply_status(struct http_exchange *ex, int status, const char *text)
+{
+	char buf[128];
+	if (text == NULL) {
+		g_snprintf(buf, sizeof(buf), "%d %s\n", status, http_status_reason(status));
+		text = buf;
+	}
+	http_reply(ex, status, "text/plain; charset=utf-8", text,
+		   status_has_body(status) ? strlen(text) : 0);
+}
+
+/* --- target --- */
+
+int http_target_split(const char *target, char **path_r, char **query_r)
+{
+	/* RFC 9112 3.2: origin-form only (absolute-form from proxies is
+	 * accepted by taking its path). */
+	const char *path = target;
+	if (g_ascii_strncasecmp(target, "http://", 7) == 0 ||
+	    g_ascii_strncasecmp(target, "https://", 8) == 0) {
+		const char *slash = strchr(strstr(target, "//") + 2, '/');
+		path = slash != NULL ? slash : "/";
+	}
+	if (path[0] != '/')
+		return -1;
+	const char *q = strchr(path, '?');
+	const char *hash = strchr(path, '#');
+	size_t path_len = q != NULL ? (size_t)(q - path) : strlen(path);
+	if (hash != NULL && (q == NULL || hash < q))
+		path_len = (size_t)(hash - path);
+	char *raw = g_strndup(path, path_len);
+	char *decoded = g_uri_unescape_string(raw, NULL);
+	g_free(raw);
+	/* Undecodable escapes or an embedded NUL are refused. */
+	if (decoded == NULL || strlen(decoded) == 0)
+		return (g_free(decoded), -1);
+	*path_r = decoded;
+	*query_r = NULL;
+	if (q != NULL) {
+		const char *end = strchr(q + 1, '#');
+		*query_r = end != NULL ? g_strndup(q + 1, (size_t)(end - q - 1)) : g_strdup(q + 1);
+	}
+	return 0;
+}
