@@ -53,10 +53,10 @@ int ox_parse_size(const char *text, long long *bytes_r)
 	    g_ascii_strcasecmp(end, "kib") == 0)
 		mul = 1024;
 	else if (g_ascii_strcasecmp(end, "m") == 0 || g_ascii_strcasecmp(end, "mb") == 0 ||
-		 g_ascii_strcasecmp(end, "mib") == 0)
+	         g_ascii_strcasecmp(end, "mib") == 0)
 		mul = 1024 * 1024;
 	else if (g_ascii_strcasecmp(end, "g") == 0 || g_ascii_strcasecmp(end, "gb") == 0 ||
-		 g_ascii_strcasecmp(end, "gib") == 0)
+	         g_ascii_strcasecmp(end, "gib") == 0)
 		mul = 1024LL * 1024 * 1024;
 	else if (*end != '\0')
 		return -1;
@@ -117,7 +117,7 @@ static void config_value_free(gpointer data)
 /* Parses and checks one value; returns a new config_value or NULL with
  * *error_r set to "section.key: why". */
 static struct config_value *value_parse(const struct ox_option *opt, const char *text,
-					const char *source, char **error_r)
+                                        const char *source, char **error_r)
 {
 	long long number = 0;
 	const char *what = NULL;
@@ -150,20 +150,20 @@ static struct config_value *value_parse(const struct ox_option *opt, const char 
 	}
 	if (what != NULL) {
 		*error_r = g_strdup_printf("%s.%s: invalid value '%s' (expected %s)", opt->section,
-					   opt->key, text, what);
+		                           opt->key, text, what);
 		return NULL;
 	}
 	if (opt->type != OX_OPT_STRING && opt->type != OX_OPT_BOOL &&
 	    (opt->min != 0 || opt->max != 0) && (number < opt->min || number > opt->max)) {
 		*error_r = g_strdup_printf("%s.%s: value '%s' out of range", opt->section, opt->key,
-					   text);
+		                           text);
 		return NULL;
 	}
 	if (opt->validate != NULL) {
 		char *why = NULL;
 		if (opt->validate(text, &why) < 0) {
 			*error_r = g_strdup_printf("%s.%s: invalid value '%s': %s", opt->section,
-						   opt->key, text, why != NULL ? why : "rejected");
+			                           opt->key, text, why != NULL ? why : "rejected");
 			g_free(why);
 			return NULL;
 		}
@@ -176,8 +176,8 @@ static struct config_value *value_parse(const struct ox_option *opt, const char 
 	return v;
 }
 
-static int config_set(struct ox_config *cfg, const char *section, const char *key,
-		      const char *text, const char *source, char **error_r)
+static int config_set(struct ox_config *cfg, const char *section, const char *key, const char *text,
+                      const char *source, char **error_r)
 {
 	char *name = g_strdup_printf("%s.%s", section, key);
 	const struct ox_option *opt =
@@ -261,7 +261,7 @@ struct ox_config *ox_config_load(const char *path, const char *const *overrides,
 	for (guint i = 0; option_tables != NULL && i < option_tables->len; i++) {
 		const struct ox_option *opt = g_ptr_array_index(option_tables, i);
 		if (config_set(cfg, opt->section, opt->key, opt->default_value, "default",
-			       error_r) < 0)
+		               error_r) < 0)
 			g_error("bad default for %s.%s: %s", opt->section, opt->key, *error_r);
 	}
 	if (path != NULL && config_load_file(cfg, path, error_r) < 0)
@@ -289,7 +289,7 @@ void ox_config_free(struct ox_config **cfgp)
 }
 
 static const struct config_value *lookup(const struct ox_config *cfg, const char *section,
-					 const char *key)
+                                         const char *key)
 {
 	char name[128];
 	g_snprintf(name, sizeof(name), "%s.%s", section, key);
@@ -354,7 +354,7 @@ char *ox_config_dump(const struct ox_config *cfg)
 		const struct ox_option *opt = g_ptr_array_index(sorted, i);
 		if (section == NULL || strcmp(section, opt->section) != 0) {
 			g_string_append_printf(out, "%s[%s]\n", section != NULL ? "\n" : "",
-					       opt->section);
+			                       opt->section);
 			section = opt->section;
 		}
 		const struct config_value *v = lookup(cfg, opt->section, opt->key);
@@ -370,16 +370,17 @@ char *ox_config_dump(const struct ox_config *cfg)
 char *ox_config_reference(void)
 {
 	static const char *const type_names[] = {
-		[OX_OPT_STRING] = "string", [OX_OPT_INT] = "integer", [OX_OPT_BOOL] = "boolean",
-		[OX_OPT_SIZE] = "size",     [OX_OPT_DURATION] = "duration",
+		[OX_OPT_STRING] = "string",     [OX_OPT_INT] = "integer",
+		[OX_OPT_BOOL] = "boolean",      [OX_OPT_SIZE] = "size",
+		[OX_OPT_DURATION] = "duration",
 	};
 	GString *out = g_string_new("| option | type | default | meaning |\n|---|---|---|---|\n");
 	GPtrArray *sorted = sorted_options();
 	for (guint i = 0; i < sorted->len; i++) {
 		const struct ox_option *opt = g_ptr_array_index(sorted, i);
 		g_string_append_printf(out, "| `%s.%s` | %s | `%s` | %s |\n", opt->section,
-				       opt->key, type_names[opt->type], opt->default_value,
-				       opt->doc);
+		                       opt->key, type_names[opt->type], opt->default_value,
+		                       opt->doc);
 	}
 	g_ptr_array_unref(sorted);
 	return g_string_free(out, FALSE);

@@ -43,8 +43,7 @@ void ox_config_unregister_all(void);
  * NULL-terminated array of "section.key=value" (may be NULL). On error
  * returns NULL and sets *error_r to a message naming the file, line or
  * option at fault. */
-struct ox_config *ox_config_load(const char *path, const char *const *overrides,
-				 char **error_r);
+struct ox_config *ox_config_load(const char *path, const char *const *overrides, char **error_r);
 
 void ox_config_free(struct ox_config **cfg);
 

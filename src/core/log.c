@@ -107,9 +107,10 @@ static size_t line_start(char *line, enum ox_log_level level, const char *event)
 	struct tm tm;
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
-	int n = snprintf(line, LOG_LINE_MAX, "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ level=%s event=",
-			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-			 tm.tm_sec, (int)(tv.tv_usec / 1000), ox_log_level_name(level));
+	int n = snprintf(line, LOG_LINE_MAX,
+	                 "ts=%04d-%02d-%02dT%02d:%02d:%02d.%03dZ level=%s event=",
+	                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	                 tm.tm_sec, (int)(tv.tv_usec / 1000), ox_log_level_name(level));
 	return ox_log_append_value(line, (size_t)n, LOG_LINE_MAX, event);
 }
 

@@ -25,8 +25,7 @@ bool ox_log_enabled(enum ox_log_level level);
 /* Logs an event with key/value pairs given as a NULL-terminated list of
  * (const char *key, const char *value). Values are quoted when they hold
  * spaces, quotes, '=' or control characters, so any string is safe here. */
-void ox_log_kv(enum ox_log_level level, const char *event, ...)
-	__attribute__((sentinel));
+void ox_log_kv(enum ox_log_level level, const char *event, ...) __attribute__((sentinel));
 
 /* Logs an event whose fields come pre-formatted; only for values the server
  * produced itself (numbers, identifiers), never for peer-controlled text. */

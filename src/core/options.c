@@ -1,7 +1,7 @@
 /* Options of the core: where data lives and how much is logged. */
+#include "core/options.h"
 #include "core/config.h"
 #include "core/log.h"
-#include "core/options.h"
 
 static int validate_level(const char *value, char **error_r)
 {
@@ -14,9 +14,9 @@ static int validate_level(const char *value, char **error_r)
 
 static const struct ox_option core_options[] = {
 	{"server", "data", OX_OPT_STRING, "data", 0, 0, NULL,
-	 "Data directory (store, blobs, generated certificate); --data sets it too."},
+         "Data directory (store, blobs, generated certificate); --data sets it too."},
 	{"log", "level", OX_OPT_STRING, "info", 0, 0, validate_level,
-	 "Least severe level logged: debug, info, warn or error."},
+         "Least severe level logged: debug, info, warn or error."},
 };
 
 void ox_core_register_options(void)

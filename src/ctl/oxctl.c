@@ -7,11 +7,12 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: oxctl [--config FILE] [--data DIR] [--set section.key=value]... COMMAND\n"
-		     "commands:\n"
-		     "  version                 print the version\n"
-		     "  config check [FILE]     print the effective configuration or its problems\n"
-		     "  config reference        print every option as a Markdown table\n");
+	fprintf(out,
+	        "usage: oxctl [--config FILE] [--data DIR] [--set section.key=value]... COMMAND\n"
+	        "commands:\n"
+	        "  version                 print the version\n"
+	        "  config check [FILE]     print the effective configuration or its problems\n"
+	        "  config reference        print every option as a Markdown table\n");
 }
 
 static int cmd_config_check(const char *path, const char *const *sets)
@@ -62,10 +63,10 @@ int main(int argc, char **argv)
 		printf("oxctl %s\n", OX_VERSION);
 		ret = 0;
 	} else if (rest >= 2 && rest <= 3 && strcmp(args[0], "config") == 0 &&
-		   strcmp(args[1], "check") == 0) {
+	           strcmp(args[1], "check") == 0) {
 		ret = cmd_config_check(rest == 3 ? args[2] : config_path, set_list);
 	} else if (rest == 2 && strcmp(args[0], "config") == 0 &&
-		   strcmp(args[1], "reference") == 0) {
+	           strcmp(args[1], "reference") == 0) {
 		char *ref = ox_config_reference();
 		fputs(ref, stdout);
 		g_free(ref);

@@ -26,7 +26,7 @@ struct daemon {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: oxd [--config FILE] [--data DIR] [--set section.key=value]... "
-		     "[--demo] [--version]\n");
+	             "[--demo] [--version]\n");
 }
 
 static void log_listener(const char *kind, const char *address, void *ctx)
@@ -48,7 +48,7 @@ static void on_stop_signal(uv_signal_t *sig, int signum)
 {
 	struct daemon *d = sig->data;
 	ox_logf(OX_LOG_INFO, "stopping", "signal=%s connections=%u",
-		signum == SIGTERM ? "TERM" : "INT", net_server_connection_count(d->server));
+	        signum == SIGTERM ? "TERM" : "INT", net_server_connection_count(d->server));
 	uv_stop(&d->loop);
 }
 
@@ -56,8 +56,8 @@ static void on_reload_signal(uv_signal_t *sig, int signum)
 {
 	struct daemon *d = sig->data;
 	char *error = NULL;
-	struct ox_config *cfg = ox_config_load(ox_config_path(d->cfg),
-					       ox_config_overrides(d->cfg), &error);
+	struct ox_config *cfg =
+		ox_config_load(ox_config_path(d->cfg), ox_config_overrides(d->cfg), &error);
 	if (cfg == NULL || net_server_reload(d->server, cfg, &error) < 0) {
 		/* A broken file must not take a running server down. */
 		ox_log_kv(OX_LOG_ERROR, "reload_failed", "error", error, NULL);
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 	const char *data_dir = ox_config_string(d.cfg, "server", "data");
 	if (g_mkdir_with_parents(data_dir, 0750) < 0) {
 		fprintf(stderr, "oxd: server.data: cannot create %s: %s\n", data_dir,
-			g_strerror(errno));
+		        g_strerror(errno));
 		goto out;
 	}
 	raise_fd_limit();
@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 	net_server_foreach_listener(d.server, log_listener, NULL);
 	if (demo)
 		ox_log_kv(OX_LOG_INFO, "demo", "note",
-			  "demo mode: the demo tenant arrives with the directory", NULL);
+		          "demo mode: the demo tenant arrives with the directory", NULL);
 	ox_log_kv(OX_LOG_INFO, "ready", "version", OX_VERSION, "data", data_dir, NULL);
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);

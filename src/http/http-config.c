@@ -7,17 +7,19 @@
 
 static const struct ox_option http_options[] = {
 	{"http", "max_header_size", OX_OPT_SIZE, "16k", 256, 1024 * 1024, NULL,
-	 "Request header section limit; larger requests get 431."},
+         "Request header section limit; larger requests get 431."},
 	{"http", "max_headers", OX_OPT_INT, "100", 1, 10000, NULL,
-	 "Request header lines limit; more get 431."},
+         "Request header lines limit; more get 431."},
 	{"http", "max_url_size", OX_OPT_SIZE, "8k", 64, 1024 * 1024, NULL,
-	 "Request-target limit; longer ones get 414."},
+         "Request-target limit; longer ones get 414."},
 	{"http", "max_body_size", OX_OPT_SIZE, "1g", 0, 1LL << 50, NULL,
-	 "Request body limit; larger bodies get 413."},
+         "Request body limit; larger bodies get 413."},
 	{"http", "web_root", OX_OPT_STRING, "web", 0, 0, NULL,
-	 "Directory of the browser app's static files, served under /."},
+         "Directory of the browser app's static files, served under /."},
 	{"http", "gzip", OX_OPT_BOOL, "true", 0, 0, NULL,
-	 "Compress text responses when the client accepts gzip."},
+         "Compress text responses when the client accepts gzip."},
+	{"http", "test_routes", OX_OPT_BOOL, "false", 0, 0, NULL,
+         "Serve the /_test/ routes used by the test suites. Never in production."},
 	{"log", "access", OX_OPT_BOOL, "true", 0, 0, NULL, "Log one line per HTTP request."},
 };
 
@@ -63,6 +65,7 @@ void http_configure(const struct ox_config *cfg)
 	s->web_root = g_canonicalize_filename(ox_config_string(cfg, "http", "web_root"), NULL);
 	s->gzip = ox_config_bool(cfg, "http", "gzip");
 	s->access_log = ox_config_bool(cfg, "log", "access");
+	s->test_routes = ox_config_bool(cfg, "http", "test_routes");
 	/* http-parser has its own (global) cap on the head; keep it above ours
 	 * so that ours decides, with the right status. */
 	http_parser_set_max_header_size(
@@ -78,4 +81,6 @@ void http_builtin_routes(void)
 {
 	http_health_register();
 	http_static_register();
+	if (http_settings()->test_routes)
+		http_test_routes_register();
 }

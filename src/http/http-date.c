@@ -1,13 +1,13 @@
 /* IMF-fixdate (RFC 9110 5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT". */
 #include "http/http-private.h"
 
-#include <string.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 static const char *const day_names[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 void http_date_format(gint64 unix_seconds, char buf[32])
 {
@@ -15,8 +15,8 @@ void http_date_format(gint64 unix_seconds, char buf[32])
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	g_snprintf(buf, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", day_names[tm.tm_wday],
-		   tm.tm_mday, month_names[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-		   tm.tm_sec);
+	           tm.tm_mday, month_names[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+	           tm.tm_sec);
 }
 
 const char *http_date_now(void)

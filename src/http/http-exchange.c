@@ -10,7 +10,7 @@
 #include <string.h>
 
 struct http_exchange *http_exchange_new(struct http_conn *hc, struct net_conn *conn,
-					struct http_request_head *head)
+                                        struct http_request_head *head)
 {
 	struct http_exchange *ex = g_new0(struct http_exchange, 1);
 	ex->refcount = 1;
@@ -201,11 +201,11 @@ static void commit(struct http_exchange *ex, bool final)
 	bool http10 = head->version_minor == 0;
 	if (ex->status == 0)
 		ex->status = 500;
-	ex->close_after = ex->close_after || !head->keep_alive || !ex->body_complete ||
-			  net_draining();
+	ex->close_after =
+		ex->close_after || !head->keep_alive || !ex->body_complete || net_draining();
 	GString *h = g_string_sized_new(256 + ex->headers->len);
 	g_string_append_printf(h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: OX\r\n", ex->status,
-			       http_status_reason(ex->status), http_date_now());
+	                       http_status_reason(ex->status), http_date_now());
 	g_string_append_len(h, ex->headers->str, (gssize)ex->headers->len);
 	if (status_has_body(ex->status)) {
 		if (!ex->has_length && final) {
@@ -214,7 +214,7 @@ static void commit(struct http_exchange *ex, bool final)
 		}
 		if (ex->has_length)
 			g_string_append_printf(h, "Content-Length: %" G_GUINT64_FORMAT "\r\n",
-					       ex->length);
+			                       ex->length);
 		else if (!http10)
 			ex->chunked = true;
 		else
@@ -310,8 +310,9 @@ void http_response_finish(struct http_exchange *ex)
 	    ex->body_bytes != ex->length) {
 		/* The declared length was wrong: the framing is broken, so the
 		 * connection cannot be reused. */
-		ox_logf(OX_LOG_WARN, "response_length_mismatch", "declared=%" G_GUINT64_FORMAT
-			" written=%" G_GUINT64_FORMAT, ex->length, ex->body_bytes);
+		ox_logf(OX_LOG_WARN, "response_length_mismatch",
+		        "declared=%" G_GUINT64_FORMAT " written=%" G_GUINT64_FORMAT, ex->length,
+		        ex->body_bytes);
 		ex->close_after = true;
 	}
 	ex->finished = true;
@@ -339,8 +340,8 @@ bool http_exchange_flush(struct http_exchange *ex)
 	return all;
 }
 
-void http_reply(struct http_exchange *ex, int status, const char *content_type,
-		const void *body, size_t len)
+void http_reply(struct http_exchange *ex, int status, const char *content_type, const void *body,
+                size_t len)
 {
 	http_response_status(ex, status);
 	if (content_type != NULL)
@@ -358,7 +359,7 @@ void http_reply_status(struct http_exchange *ex, int status, const char *text)
 		text = buf;
 	}
 	http_reply(ex, status, "text/plain; charset=utf-8", text,
-		   status_has_body(status) ? strlen(text) : 0);
+	           status_has_body(status) ? strlen(text) : 0);
 }
 
 /* --- target --- */

@@ -20,10 +20,10 @@ struct http_parse {
 	uint64_t body_bytes;
 	int status;
 
-	bool at_start;    /* next byte begins a request line */
-	bool started;     /* some of a request was seen */
+	bool at_start; /* next byte begins a request line */
+	bool started;  /* some of a request was seen */
 	bool headers_done;
-	bool have_field;  /* a field name is pending a value */
+	bool have_field; /* a field name is pending a value */
 	bool in_value;
 	bool message_done;
 	bool failed;
@@ -88,7 +88,7 @@ static void finish_header(struct http_parse *p)
 		return;
 	if (!p->headers_done) {
 		struct http_header h = {g_string_free(p->field, FALSE),
-					g_strchomp(g_string_free(p->value, FALSE))};
+		                        g_strchomp(g_string_free(p->value, FALSE))};
 		g_array_append_val(p->head->headers, h);
 		p->field = g_string_new(NULL);
 		p->value = g_string_new(NULL);
@@ -235,7 +235,7 @@ static void reset_message(struct http_parse *p)
 }
 
 struct http_parse *http_parse_new(const struct http_parse_limits *limits,
-				  const struct http_parse_handler *handler, void *ctx)
+                                  const struct http_parse_handler *handler, void *ctx)
 {
 	if (settings.on_url == NULL) {
 		/* Constant after the first call; benign if two threads race here. */

@@ -52,7 +52,7 @@ struct http_parse_handler {
 struct http_parse;
 
 struct http_parse *http_parse_new(const struct http_parse_limits *limits,
-				  const struct http_parse_handler *handler, void *ctx);
+                                  const struct http_parse_handler *handler, void *ctx);
 void http_parse_free(struct http_parse **p);
 
 /* Consumes bytes. Returns how many were used (fewer than len after a

@@ -24,6 +24,7 @@ struct http_settings {
 	char *web_root;
 	bool gzip;
 	bool access_log;
+	bool test_routes;
 };
 
 const struct http_settings *http_settings(void);
@@ -69,7 +70,7 @@ struct http_exchange {
 };
 
 struct http_exchange *http_exchange_new(struct http_conn *hc, struct net_conn *conn,
-					struct http_request_head *head);
+                                        struct http_request_head *head);
 void http_exchange_ref(struct http_exchange *ex);
 /* On the I/O thread only. */
 void http_exchange_unref(struct http_exchange *ex);
@@ -101,5 +102,6 @@ int http_date_parse(const char *text, gint64 *unix_seconds_r);
 /* Route registration of the built-in handlers. */
 void http_health_register(void);
 void http_static_register(void);
+void http_test_routes_register(void);
 
 #endif

@@ -12,8 +12,8 @@ struct http_conn {
 	struct http_parse *parser;
 	struct http_exchange *ex; /* the exchange in flight, or NULL */
 	unsigned requests;
-	bool in_feed;        /* inside http_parse_feed(): callbacks are running */
-	bool paused_body;    /* reading paused: the handler lags on the body */
+	bool in_feed;         /* inside http_parse_feed(): callbacks are running */
+	bool paused_body;     /* reading paused: the handler lags on the body */
 	bool paused_exchange; /* reading paused: one exchange at a time */
 	bool draining;
 	bool peer_eof;
@@ -40,9 +40,9 @@ static void reply_error_and_close(struct http_conn *hc, int status)
 	int n = g_snprintf(body, sizeof(body), "%d %s\n", status, http_status_reason(status));
 	char head[256];
 	int m = g_snprintf(head, sizeof(head),
-			   "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: OX\r\nContent-Type: text/plain; "
-			   "charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
-			   status, http_status_reason(status), http_date_now(), n);
+	                   "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: OX\r\nContent-Type: text/plain; "
+	                   "charset=utf-8\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
+	                   status, http_status_reason(status), http_date_now(), n);
 	net_conn_write(hc->conn, head, (size_t)m);
 	net_conn_write(hc->conn, body, (size_t)n);
 	ox_logf(OX_LOG_INFO, "http_error", "status=%d", status);
@@ -229,8 +229,8 @@ static void log_access(struct http_exchange *ex)
 	ox_log_append_value(method, 0, sizeof(method), ex->head->method);
 	double ms = (double)(g_get_monotonic_time() - ex->started_us) / 1000.0;
 	ox_logf(OX_LOG_INFO, "access",
-		"peer=%s method=%s target=%s status=%d bytes=%" G_GUINT64_FORMAT " ms=%.3f",
-		net_conn_peer(ex->conn), method, target, ex->status, ex->body_bytes, ms);
+	        "peer=%s method=%s target=%s status=%d bytes=%" G_GUINT64_FORMAT " ms=%.3f",
+	        net_conn_peer(ex->conn), method, target, ex->status, ex->body_bytes, ms);
 }
 
 /* The exchange's response is fully queued on the connection. */
@@ -328,7 +328,8 @@ static size_t http_input(struct net_conn *conn, void *state, const char *data, s
 			if (http_exchange_flush(hc->ex))
 				exchange_done(hc);
 		}
-		if (hc->ex == NULL && !http_parse_started(hc->parser) && !net_conn_is_closing(conn)) {
+		if (hc->ex == NULL && !http_parse_started(hc->parser) &&
+		    !net_conn_is_closing(conn)) {
 			/* Between requests. */
 			http_parse_next(hc->parser);
 			arm_idle(hc);

@@ -85,10 +85,10 @@ static void meta_fill(struct static_meta *meta, const char *path, const struct s
 {
 	meta->size = (uint64_t)st->st_size;
 	meta->mtime = st->st_mtim.tv_sec;
-	g_snprintf(meta->etag, sizeof(meta->etag), "\"%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER
-		   "x-%lx\"", (gint64)st->st_size,
-		   (gint64)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
-		   (unsigned long)st->st_ino);
+	g_snprintf(meta->etag, sizeof(meta->etag),
+	           "\"%" G_GINT64_MODIFIER "x-%" G_GINT64_MODIFIER "x-%lx\"", (gint64)st->st_size,
+	           (gint64)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec,
+	           (unsigned long)st->st_ino);
 	http_date_format(st->st_mtim.tv_sec, meta->last_modified);
 	meta->content_type = "application/octet-stream";
 	meta->compressible = false;
@@ -191,10 +191,15 @@ static int parse_range(const char *header, uint64_t size, uint64_t *first_r, uin
 	return 1;
 }
 
-enum static_plan { PLAN_NOT_MODIFIED, PLAN_FULL, PLAN_RANGE, PLAN_UNSATISFIABLE };
+enum static_plan {
+	PLAN_NOT_MODIFIED,
+	PLAN_FULL,
+	PLAN_RANGE,
+	PLAN_UNSATISFIABLE
+};
 
 static enum static_plan plan_response(struct http_exchange *ex, const struct static_meta *meta,
-				      uint64_t *first_r, uint64_t *last_r)
+                                      uint64_t *first_r, uint64_t *last_r)
 {
 	const char *inm = http_request_header(ex, "If-None-Match");
 	if (inm != NULL) {
@@ -226,7 +231,7 @@ static void add_meta_headers(struct http_exchange *ex, const struct static_meta 
 /* Starts the response; returns true when the caller must write body bytes
  * [*first_r, *last_r]. */
 static bool begin_response(struct http_exchange *ex, const struct static_meta *meta,
-			   uint64_t *first_r, uint64_t *last_r)
+                           uint64_t *first_r, uint64_t *last_r)
 {
 	enum static_plan plan = plan_response(ex, meta, first_r, last_r);
 	char buf[96];
@@ -244,8 +249,8 @@ static bool begin_response(struct http_exchange *ex, const struct static_meta *m
 	case PLAN_RANGE:
 		http_response_status(ex, 206);
 		g_snprintf(buf, sizeof(buf),
-			   "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
-			   *first_r, *last_r, meta->size);
+		           "bytes %" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
+		           *first_r, *last_r, meta->size);
 		http_response_header(ex, "Content-Range", buf);
 		break;
 	case PLAN_FULL:
@@ -277,7 +282,7 @@ static GBytes *gzip_compress(GBytes *data)
 	do {
 		gsize read = 0, written = 0;
 		r = g_converter_convert(G_CONVERTER(z), in, in_len, buf, sizeof(buf),
-					G_CONVERTER_INPUT_AT_END, &read, &written, NULL);
+		                        G_CONVERTER_INPUT_AT_END, &read, &written, NULL);
 		if (r == G_CONVERTER_ERROR)
 			break;
 		in += read;
@@ -298,8 +303,8 @@ static bool serve_entry(struct http_exchange *ex, struct static_entry *e, bool m
 {
 	const struct static_meta *meta = &e->meta;
 	bool want_gzip = meta->compressible && http_settings()->gzip && meta->size > 0 &&
-			 http_request_header(ex, "Range") == NULL &&
-			 accepts_gzip(http_request_header(ex, "Accept-Encoding"));
+	                 http_request_header(ex, "Range") == NULL &&
+	                 accepts_gzip(http_request_header(ex, "Accept-Encoding"));
 	if (want_gzip) {
 		g_mutex_lock(&cache_lock);
 		if (e->gzip == NULL && !may_block) {
@@ -314,7 +319,7 @@ static bool serve_entry(struct http_exchange *ex, struct static_entry *e, bool m
 			/* The gzip variant is another representation: its own ETag. */
 			struct static_meta zmeta = *meta;
 			g_snprintf(zmeta.etag, sizeof(zmeta.etag), "%.*s-gz\"",
-				   (int)strlen(meta->etag) - 1, meta->etag);
+			           (int)strlen(meta->etag) - 1, meta->etag);
 			zmeta.size = g_bytes_get_size(gz);
 			http_response_header(ex, "Content-Encoding", "gzip");
 			uint64_t first, last;
@@ -370,7 +375,7 @@ static void cache_store(const char *file, struct static_entry *e)
 	g_mutex_lock(&cache_lock);
 	if (cache == NULL)
 		cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					      (GDestroyNotify)entry_unref);
+		                              (GDestroyNotify)entry_unref);
 	struct static_entry *old = g_hash_table_lookup(cache, file);
 	if (old != NULL)
 		cache_bytes -= g_bytes_get_size(old->data);

@@ -27,9 +27,9 @@ typedef void http_handler_fn(struct http_exchange *ex, void *data);
 typedef bool http_inline_fn(struct http_exchange *ex, void *data);
 
 struct http_route {
-	const char *prefix;          /* "/dav/" matches "/dav/x"; "/healthz" matches itself */
-	const char *const *methods;  /* NULL-terminated; NULL means any method */
-	http_inline_fn *try_inline;  /* optional */
+	const char *prefix;         /* "/dav/" matches "/dav/x"; "/healthz" matches itself */
+	const char *const *methods; /* NULL-terminated; NULL means any method */
+	http_inline_fn *try_inline; /* optional */
 	http_handler_fn *handler;
 	void *data;
 };
@@ -81,8 +81,8 @@ void http_response_finish(struct http_exchange *ex);
 bool http_response_started(const struct http_exchange *ex);
 
 /* A whole response in one call. */
-void http_reply(struct http_exchange *ex, int status, const char *content_type,
-		const void *body, size_t len);
+void http_reply(struct http_exchange *ex, int status, const char *content_type, const void *body,
+                size_t len);
 /* A short text/plain response: "<status> <reason>\n" or `text`. */
 void http_reply_status(struct http_exchange *ex, int status, const char *text);
 

@@ -14,19 +14,19 @@ static int validate_listen(const char *value, char **error_r)
 
 static const struct ox_option net_options[] = {
 	{"net", "io_threads", OX_OPT_INT, "0", 0, 256, NULL,
-	 "I/O threads, each with its own event loop; 0 means one per CPU core."},
+         "I/O threads, each with its own event loop; 0 means one per CPU core."},
 	{"net", "workers", OX_OPT_INT, "16", 1, 1024, NULL,
-	 "Worker threads that run commands (may block on storage). Read at start only."},
+         "Worker threads that run commands (may block on storage). Read at start only."},
 	{"net", "max_connections", OX_OPT_INT, "20000", 1, 1000000, NULL,
-	 "Connections held at once over all listeners; more are closed on accept."},
+         "Connections held at once over all listeners; more are closed on accept."},
 	{"net", "read_timeout", OX_OPT_DURATION, "30s", 1, 24LL * 3600 * 1000, NULL,
-	 "A started command (such as an HTTP request) must be complete within this time."},
+         "A started command (such as an HTTP request) must be complete within this time."},
 	{"net", "idle_timeout", OX_OPT_DURATION, "75s", 1, 24LL * 3600 * 1000, NULL,
-	 "An idle connection between commands is closed after this time."},
+         "An idle connection between commands is closed after this time."},
 	{"net", "drain_timeout", OX_OPT_DURATION, "30s", 0, 3600LL * 1000, NULL,
-	 "On SIGTERM, in-flight work may finish within this time before connections are cut."},
+         "On SIGTERM, in-flight work may finish within this time before connections are cut."},
 	{"tls", "certificate", OX_OPT_STRING, "", 0, 0, NULL,
-	 "PEM certificate chain; empty: a self-signed one made in DATA/tls/ on first start."},
+         "PEM certificate chain; empty: a self-signed one made in DATA/tls/ on first start."},
 	{"tls", "key", OX_OPT_STRING, "", 0, 0, NULL, "PEM private key of the certificate."},
 };
 
@@ -49,8 +49,8 @@ void net_register_options(void)
 			.default_value = "",
 			.validate = validate_listen,
 			.doc = kind->transport == NET_TLS
-				       ? "Addresses (host:port, comma-separated) for implicit TLS."
-				       : "Addresses (host:port, comma-separated); empty: none.",
+		                       ? "Addresses (host:port, comma-separated) for implicit TLS."
+		                       : "Addresses (host:port, comma-separated); empty: none.",
 		};
 		if (strcmp(kind->config_key, "http") == 0)
 			opt.default_value = "127.0.0.1:8080";

@@ -32,7 +32,7 @@ struct net_conn *net_conn_new(struct net_thread *thread, const struct net_listen
 }
 
 void net_conn_accepted(struct net_thread *thread, const struct net_listener_kind *kind,
-		       uv_tcp_t *listener)
+                       uv_tcp_t *listener)
 {
 	struct net_conn *conn = net_conn_new(thread, kind);
 	if (uv_accept((uv_stream_t *)listener, (uv_stream_t *)&conn->tcp) < 0) {
@@ -41,7 +41,8 @@ void net_conn_accepted(struct net_thread *thread, const struct net_listener_kind
 	}
 	unsigned limit = net_settings()->max_connections;
 	if ((unsigned)g_atomic_int_get(&thread->server->nconns) > limit) {
-		ox_logf(OX_LOG_WARN, "connection_refused", "reason=max_connections limit=%u", limit);
+		ox_logf(OX_LOG_WARN, "connection_refused", "reason=max_connections limit=%u",
+		        limit);
 		conn_close_handles(conn);
 		return;
 	}
@@ -126,8 +127,8 @@ static void conn_offer_input(struct net_conn *conn)
 	conn->in_input = true;
 	while (conn->input != NULL && conn->input->len > 0 && !conn->paused && !conn->closing) {
 		size_t len = conn->input->len;
-		size_t used = conn->protocol->input(conn, conn->state, (const char *)conn->input->data,
-						   len);
+		size_t used = conn->protocol->input(conn, conn->state,
+		                                    (const char *)conn->input->data, len);
 		if (conn->input == NULL)
 			break;
 		if (used > 0)
@@ -303,7 +304,8 @@ void net_thread_flush(uv_check_t *check)
 		conn->flush_next = NULL;
 		conn->in_flush_list = false;
 		conn_flush(conn);
-		if (!conn->closing && conn->close_after_output && net_conn_output_pending(conn) == 0)
+		if (!conn->closing && conn->close_after_output &&
+		    net_conn_output_pending(conn) == 0)
 			conn_close_handles(conn);
 		net_conn_unref(conn);
 	}
@@ -488,7 +490,7 @@ static void after_work(uv_work_t *req, int status)
 }
 
 void net_conn_queue_work(struct net_conn *conn, void (*work)(void *arg),
-			 void (*done)(struct net_conn *conn, void *arg), void *arg)
+                         void (*done)(struct net_conn *conn, void *arg), void *arg)
 {
 	struct net_work *w = g_new0(struct net_work, 1);
 	w->req.data = w;
@@ -500,8 +502,7 @@ void net_conn_queue_work(struct net_conn *conn, void (*work)(void *arg),
 	uv_queue_work(&conn->thread->loop, &w->req, on_work, after_work);
 }
 
-void net_conn_post(struct net_conn *conn, void (*fn)(struct net_conn *conn, void *arg),
-		   void *arg)
+void net_conn_post(struct net_conn *conn, void (*fn)(struct net_conn *conn, void *arg), void *arg)
 {
 	struct net_thread *thread = conn->thread;
 	struct net_post post = {conn, fn, arg};

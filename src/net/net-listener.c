@@ -153,7 +153,7 @@ static int bind_socket(const struct sockaddr_storage *ss, bool reuseport)
  * process of the same user join our port silently, so a probe without it
  * first finds a port someone else holds. */
 static int bind_address(struct net_server *server, const struct net_listener_kind *kind,
-			const char *text, char **error_r)
+                        const char *text, char **error_r)
 {
 	struct sockaddr_storage ss;
 	if (parse_address(text, &ss, error_r) < 0)
@@ -162,8 +162,8 @@ static int bind_address(struct net_server *server, const struct net_listener_kin
 	if (!any_port) {
 		int probe = bind_socket(&ss, false);
 		if (probe < 0) {
-			*error_r = g_strdup_printf("listen.%s: cannot bind %s: %s", kind->config_key,
-						   text, g_strerror(errno));
+			*error_r = g_strdup_printf("listen.%s: cannot bind %s: %s",
+			                           kind->config_key, text, g_strerror(errno));
 			return -1;
 		}
 		close(probe);
@@ -177,8 +177,8 @@ static int bind_address(struct net_server *server, const struct net_listener_kin
 	for (unsigned i = 0; i < server->nthreads; i++) {
 		int fd = bind_socket(&ss, true);
 		if (fd < 0) {
-			*error_r = g_strdup_printf("listen.%s: cannot bind %s: %s", kind->config_key,
-						   text, g_strerror(errno));
+			*error_r = g_strdup_printf("listen.%s: cannot bind %s: %s",
+			                           kind->config_key, text, g_strerror(errno));
 			return -1;
 		}
 		bound->fds[i] = fd;
@@ -201,7 +201,7 @@ int net_bind_all(struct net_server *server, const struct ox_config *cfg, char **
 		const struct net_listener_kind *kind = g_ptr_array_index(kinds, i);
 		char **addresses = NULL;
 		if (net_parse_listen(ox_config_string(cfg, "listen", kind->config_key), &addresses,
-				     error_r) < 0)
+		                     error_r) < 0)
 			return -1;
 		for (char **a = addresses; *a != NULL; a++) {
 			if (bind_address(server, kind, *a, error_r) < 0) {
@@ -240,8 +240,8 @@ void net_listeners_start(struct net_thread *thread)
 		if (r == 0)
 			r = uv_listen((uv_stream_t *)&listener->tcp, LISTEN_BACKLOG, on_connection);
 		if (r < 0)
-			ox_logf(OX_LOG_ERROR, "listen_failed", "address=%s error=%s", bound->address,
-				uv_strerror(r));
+			ox_logf(OX_LOG_ERROR, "listen_failed", "address=%s error=%s",
+			        bound->address, uv_strerror(r));
 		g_ptr_array_add(thread->listeners, listener);
 	}
 }

@@ -115,7 +115,7 @@ void net_listeners_close(struct net_thread *thread);
 
 /* Connections (net-conn.c). */
 void net_conn_accepted(struct net_thread *thread, const struct net_listener_kind *kind,
-		       uv_tcp_t *client_owner);
+                       uv_tcp_t *client_owner);
 struct net_conn *net_conn_new(struct net_thread *thread, const struct net_listener_kind *kind);
 void net_conn_start(struct net_conn *conn);
 void net_thread_flush(uv_check_t *check);

@@ -19,7 +19,7 @@ static void on_drain_timeout(uv_timer_t *timer)
 	struct net_thread *thread = timer->data;
 	if (thread->nconns > 0)
 		ox_logf(OX_LOG_WARN, "drain_timeout", "thread=%u aborted=%u", thread->index,
-			thread->nconns);
+		        thread->nconns);
 	for (struct net_conn *conn = thread->conns; conn != NULL; conn = conn->next)
 		net_conn_abort(conn);
 	uv_stop(&thread->loop);
@@ -120,8 +120,7 @@ static void bound_free(gpointer data)
 	g_free(bound);
 }
 
-struct net_server *net_server_new(const struct ox_config *cfg, const char *data_dir,
-				  char **error_r)
+struct net_server *net_server_new(const struct ox_config *cfg, const char *data_dir, char **error_r)
 {
 	struct net_server *server = g_new0(struct net_server, 1);
 	long long n = ox_config_int(cfg, "net", "io_threads");
@@ -204,8 +203,8 @@ void net_server_free(struct net_server **serverp)
 }
 
 void net_server_foreach_listener(struct net_server *server,
-				 void (*fn)(const char *kind, const char *address, void *ctx),
-				 void *ctx)
+                                 void (*fn)(const char *kind, const char *address, void *ctx),
+                                 void *ctx)
 {
 	for (guint i = 0; i < server->bound->len; i++) {
 		struct net_bound *bound = g_ptr_array_index(server->bound, i);

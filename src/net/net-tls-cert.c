@@ -40,7 +40,7 @@ static int write_pem(const char *path, mode_t mode, EVP_PKEY *key, X509 *cert, c
 		goto out;
 	}
 	int ok = key != NULL ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
-			     : PEM_write_X509(f, cert);
+	                     : PEM_write_X509(f, cert);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0)
 		ok = 0;
 	fclose(f);
@@ -76,9 +76,9 @@ int net_tls_make_self_signed(const char *cert_path, const char *key_path, char *
 	X509_set_pubkey(cert, key);
 	X509_NAME *name = X509_get_subject_name(cert);
 	X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"OX Server", -1,
-				   -1, 0);
+	                           -1, 0);
 	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1,
-				   -1, 0);
+	                           -1, 0);
 	X509_set_issuer_name(cert, name);
 	if (add_extension(cert, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1") < 0 ||
 	    add_extension(cert, NID_basic_constraints, "critical,CA:FALSE") < 0 ||

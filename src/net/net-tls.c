@@ -42,7 +42,7 @@ static SSL_CTX *ctx_new(const char *cert, const char *key, char **error_r)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	/* Idle TLS connections give their buffers back. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
-				      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
 		char *why = net_tls_error_string();
 		*error_r = g_strdup_printf("tls.certificate: cannot load %s: %s", cert, why);
@@ -84,7 +84,8 @@ int net_tls_load(const struct ox_config *cfg, const char *data_dir, char **error
 		gen_key = g_build_filename(dir, "key.pem", NULL);
 		if (!g_file_test(gen_cert, G_FILE_TEST_EXISTS)) {
 			if (g_mkdir_with_parents(dir, 0700) < 0) {
-				*error_r = g_strdup_printf("cannot create %s: %s", dir, g_strerror(errno));
+				*error_r = g_strdup_printf("cannot create %s: %s", dir,
+				                           g_strerror(errno));
 				g_free(dir);
 				goto out;
 			}
@@ -202,7 +203,7 @@ int net_tls_input(struct net_conn *conn, const char *data, size_t len)
 		if (conn->closing || conn->ssl == NULL)
 			return 0;
 		int n = SSL_read(conn->ssl, conn->thread->tls_buffer,
-				 sizeof(conn->thread->tls_buffer));
+		                 sizeof(conn->thread->tls_buffer));
 		if (n > 0) {
 			if (flush_pending_plaintext(conn) < 0)
 				return -1;
@@ -220,8 +221,8 @@ int net_tls_input(struct net_conn *conn, const char *data, size_t len)
 		}
 		if (ox_log_enabled(OX_LOG_DEBUG)) {
 			char *why = net_tls_error_string();
-			ox_log_kv(OX_LOG_DEBUG, "tls_failed", "peer", net_conn_peer(conn), "error", why,
-				  NULL);
+			ox_log_kv(OX_LOG_DEBUG, "tls_failed", "peer", net_conn_peer(conn), "error",
+			          why, NULL);
 			g_free(why);
 		}
 		ERR_clear_error();

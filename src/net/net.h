@@ -65,7 +65,7 @@ void net_register_options(void);
  * self-signed certificate in the data directory when none is configured).
  * Returns NULL with *error_r naming the listener or file at fault. */
 struct net_server *net_server_new(const struct ox_config *cfg, const char *data_dir,
-				  char **error_r);
+                                  char **error_r);
 /* Starts the I/O threads. */
 void net_server_start(struct net_server *server);
 /* Re-reads settings and certificates. Existing connections keep their TLS
@@ -79,8 +79,8 @@ void net_server_free(struct net_server **server);
 
 /* Each bound listener, for logging: calls fn once per address. */
 void net_server_foreach_listener(struct net_server *server,
-				 void (*fn)(const char *kind, const char *address, void *ctx),
-				 void *ctx);
+                                 void (*fn)(const char *kind, const char *address, void *ctx),
+                                 void *ctx);
 unsigned net_server_connection_count(const struct net_server *server);
 
 /* --- connection (I/O thread) --- */
@@ -127,12 +127,11 @@ void net_conn_unref(struct net_conn *conn);
  * thread, also when the connection closed meanwhile (check
  * net_conn_is_closing()). Holds a reference throughout. */
 void net_conn_queue_work(struct net_conn *conn, void (*work)(void *arg),
-			 void (*done)(struct net_conn *conn, void *arg), void *arg);
+                         void (*done)(struct net_conn *conn, void *arg), void *arg);
 
 /* From any thread holding a reference: runs fn(conn, arg) on the I/O thread
  * soon. Holds its own reference until fn has run. */
-void net_conn_post(struct net_conn *conn, void (*fn)(struct net_conn *conn, void *arg),
-		   void *arg);
+void net_conn_post(struct net_conn *conn, void (*fn)(struct net_conn *conn, void *arg), void *arg);
 
 /* Timeouts from the configuration, for protocols to arm their timer with. */
 uint64_t net_read_timeout_ms(void);
