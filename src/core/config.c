@@ -378,9 +378,11 @@ char *ox_config_reference(void)
 	GPtrArray *sorted = sorted_options();
 	for (guint i = 0; i < sorted->len; i++) {
 		const struct ox_option *opt = g_ptr_array_index(sorted, i);
-		g_string_append_printf(out, "| `%s.%s` | %s | `%s` | %s |\n", opt->section,
-		                       opt->key, type_names[opt->type], opt->default_value,
-		                       opt->doc);
+		g_string_append_printf(out, "| `%s.%s` | %s | %s%s%s | %s |\n", opt->section,
+		                       opt->key, type_names[opt->type],
+		                       *opt->default_value != '\0' ? "`" : "",
+		                       *opt->default_value != '\0' ? opt->default_value : "(empty)",
+		                       *opt->default_value != '\0' ? "`" : "", opt->doc);
 	}
 	g_ptr_array_unref(sorted);
 	return g_string_free(out, FALSE);

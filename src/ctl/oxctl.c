@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
@@ -13,6 +14,34 @@ static void usage(FILE *out)
 	        "  version                 print the version\n"
 	        "  config check [FILE]     print the effective configuration or its problems\n"
 	        "  config reference        print every option as a Markdown table\n");
+}
+
+/* Problems a valid file can still have: files it names that oxd will not
+ * be able to read. Returns how many it printed. */
+static int config_problems(const struct ox_config *cfg)
+{
+	static const struct {
+		const char *section, *key;
+		bool directory;
+	} paths[] = {
+		{"tls", "certificate", false},
+		{"tls", "key", false},
+		{"http", "web_root", true},
+	};
+	int problems = 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(paths); i++) {
+		const char *value = ox_config_string(cfg, paths[i].section, paths[i].key);
+		if (*value == '\0')
+			continue;
+		bool ok = paths[i].directory ? g_file_test(value, G_FILE_TEST_IS_DIR)
+		                             : access(value, R_OK) == 0;
+		if (!ok) {
+			fprintf(stderr, "problem: %s.%s: cannot read %s '%s'\n", paths[i].section,
+			        paths[i].key, paths[i].directory ? "directory" : "file", value);
+			problems++;
+		}
+	}
+	return problems;
 }
 
 static int cmd_config_check(const char *path, const char *const *sets)
@@ -27,8 +56,9 @@ static int cmd_config_check(const char *path, const char *const *sets)
 	char *dump = ox_config_dump(cfg);
 	fputs(dump, stdout);
 	g_free(dump);
+	int problems = config_problems(cfg);
 	ox_config_free(&cfg);
-	return 0;
+	return problems > 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)

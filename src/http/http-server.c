@@ -238,7 +238,7 @@ static void exchange_done(struct http_conn *hc)
 {
 	struct http_exchange *ex = hc->ex;
 	log_access(ex);
-	bool close = ex->close_after || hc->draining || hc->peer_eof;
+	bool close = ex->close_after || hc->draining;
 	bool message_done = ex->body_complete;
 	ex->hc = NULL;
 	hc->ex = NULL;
@@ -253,6 +253,10 @@ static void exchange_done(struct http_conn *hc)
 	hc->paused_exchange = false;
 	arm_idle(hc);
 	update_pause(hc);
+	/* A client that half-closed after pipelining still gets every answer:
+	 * resuming processed what it sent; close once nothing is left. */
+	if (hc->peer_eof && hc->ex == NULL)
+		net_conn_close(hc->conn);
 }
 
 void http_conn_resume_body(struct net_conn *conn, void *arg)

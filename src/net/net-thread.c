@@ -69,14 +69,20 @@ static gpointer thread_main(gpointer data)
 	net_listeners_start(thread);
 	uv_run(&thread->loop, UV_RUN_DEFAULT);
 
-	/* Stopped: close whatever is left (aborted connections, our own
-	 * handles) and let their close callbacks run. */
+	/* Stopped: close whatever is left and let the close callbacks and any
+	 * work still on a worker finish. The wake-up stays open (unreferenced,
+	 * so it does not keep the loop alive) because a finishing worker may
+	 * still post to it. */
 	for (struct net_conn *conn = thread->conns; conn != NULL; conn = conn->next)
 		net_conn_abort(conn);
 	net_listeners_close(thread);
+	uv_close((uv_handle_t *)&thread->drain_timer, NULL);
+	uv_unref((uv_handle_t *)&thread->wakeup);
+	uv_unref((uv_handle_t *)&thread->flusher);
+	uv_run(&thread->loop, UV_RUN_DEFAULT);
+	on_wakeup(&thread->wakeup);
 	uv_close((uv_handle_t *)&thread->wakeup, NULL);
 	uv_close((uv_handle_t *)&thread->flusher, NULL);
-	uv_close((uv_handle_t *)&thread->drain_timer, NULL);
 	uv_run(&thread->loop, UV_RUN_DEFAULT);
 	uv_walk(&thread->loop, close_walk, NULL);
 	uv_run(&thread->loop, UV_RUN_DEFAULT);

@@ -3,8 +3,8 @@
 #include "core/config.h"
 
 #include <glib/gstdio.h>
-#include <unistd.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct ox_option test_options[] = {
 	{"alpha", "name", OX_OPT_STRING, "default-name", 0, 0, NULL, "A string."},
