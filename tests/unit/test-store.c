@@ -1,0 +1,376 @@
+/* The store suite: the same cases run on every driver. SQLite always runs;
+ * PostgreSQL runs when a server is reachable through the PG* environment
+ * (scripts/run-tests starts one with pg_virtualenv) and is skipped with a
+ * message otherwise. */
+#include "core/error.h"
+#include "store/blob.h"
+#include "store/store-private.h"
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct fixture {
+	struct store *store;
+	char *dir;
+	char *path;
+};
+
+static bool pg_available(void)
+{
+	return g_getenv("PGHOST") != NULL || g_getenv("OX_TEST_PG_DSN") != NULL;
+}
+
+static const char *pg_dsn(void)
+{
+	const char *dsn = g_getenv("OX_TEST_PG_DSN");
+	return dsn != NULL ? dsn : "";
+}
+
+static void drop_all(struct store *store)
+{
+	store_exec(store,
+	           "DROP TABLE IF EXISTS kv; DROP TABLE IF EXISTS blob_chunks; "
+	           "DROP TABLE IF EXISTS blobs; DROP TABLE IF EXISTS schema_migrations",
+	           NULL);
+}
+
+static struct store *open_store(struct fixture *f, const char *driver)
+{
+	struct ox_error err = {0};
+	struct store *s =
+		store_open(driver, strcmp(driver, "postgres") == 0 ? pg_dsn() : f->path, &err);
+	if (s == NULL)
+		g_error("open %s: %s", driver, err.message);
+	return s;
+}
+
+static void setup(struct fixture *f, gconstpointer data)
+{
+	const char *driver = data;
+	struct ox_error err = {0};
+	if (strcmp(driver, "postgres") == 0) {
+		if (!pg_available())
+			return;
+		f->store = open_store(f, driver);
+		drop_all(f->store);
+	} else {
+		f->dir = g_dir_make_tmp("ox-store-XXXXXX", NULL);
+		f->path = g_build_filename(f->dir, "ox.db", NULL);
+		f->store = open_store(f, driver);
+		char *blobs = g_build_filename(f->dir, "blobs", NULL);
+		blob_set_directory(f->store, blobs);
+		g_free(blobs);
+	}
+	if (store_migrate(f->store, &err) < 0)
+		g_error("migrate: %s", err.message);
+	if (store_exec_schema(
+		    f->store,
+		    "CREATE TABLE kv (id @ID@, k TEXT UNIQUE NOT NULL, n BIGINT, b @BLOB@)",
+		    &err) < 0)
+		g_error("create: %s", err.message);
+}
+
+static void teardown(struct fixture *f, gconstpointer data)
+{
+	if (f->store != NULL) {
+		if (strcmp(data, "postgres") == 0)
+			drop_all(f->store);
+		store_close(&f->store);
+	}
+	if (f->dir != NULL) {
+		char *cmd = g_strdup_printf("rm -rf '%s'", f->dir);
+		g_assert_cmpint(system(cmd), ==, 0);
+		g_free(cmd);
+	}
+	g_free(f->dir);
+	g_free(f->path);
+}
+
+#define SKIP_WITHOUT_STORE(f)                                                                      \
+	do {                                                                                       \
+		if ((f)->store == NULL) {                                                          \
+			g_test_skip("no PostgreSQL server (run under pg_virtualenv)");             \
+			return;                                                                    \
+		}                                                                                  \
+	} while (0)
+
+static int64_t insert(struct store *s, const char *k, int64_t n, struct ox_error *err)
+{
+	struct store_stmt *st =
+		store_prepare(s, "INSERT INTO kv (k, n) VALUES ($1, $2) RETURNING id", err);
+	g_assert_nonnull(st);
+	store_bind_text(st, 1, k);
+	store_bind_int(st, 2, n);
+	int64_t id = -1;
+	if (store_step(st, err) > 0)
+		id = store_col_int(st, 0);
+	store_stmt_done(&st);
+	return id;
+}
+
+static int64_t count_rows(struct store *s)
+{
+	struct ox_error err = {0};
+	struct store_stmt *st = store_prepare(s, "SELECT COUNT(*) FROM kv", &err);
+	g_assert_nonnull(st);
+	g_assert_cmpint(store_step(st, &err), ==, 1);
+	int64_t n = store_col_int(st, 0);
+	store_stmt_done(&st);
+	return n;
+}
+
+static void test_migrate(struct fixture *f, gconstpointer data)
+{
+	SKIP_WITHOUT_STORE(f);
+	struct ox_error err = {0};
+	g_assert_cmpint(store_schema_version(f->store, &err), ==, store_schema_latest());
+	/* Idempotent. */
+	g_assert_cmpint(store_migrate(f->store, &err), ==, 0);
+	g_assert_cmpint(store_schema_version(f->store, &err), ==, store_schema_latest());
+	/* A second connection sees the same schema. */
+	struct store *other = open_store(f, data);
+	g_assert_cmpint(store_migrate(other, &err), ==, 0);
+	g_assert_cmpint(store_schema_version(other, &err), ==, store_schema_latest());
+	store_close(&other);
+}
+
+static void test_types_and_params(struct fixture *f, gconstpointer data)
+{
+	SKIP_WITHOUT_STORE(f);
+	struct ox_error err = {0};
+	int64_t id = insert(f->store, "alpha", INT64_C(9007199254740993), &err);
+	g_assert_cmpint(id, >, 0);
+	g_assert_cmpint(insert(f->store, "beta", -5, &err), >, id);
+
+	static const unsigned char blob[] = {0, 1, 2, 0xff, 0, 'x'};
+	struct store_stmt *st = store_prepare(f->store, "UPDATE kv SET b = $2 WHERE k = $1", &err);
+	store_bind_text(st, 1, "alpha");
+	store_bind_blob(st, 2, blob, sizeof(blob));
+	g_assert_cmpint(store_run(st, &err), ==, 0);
+	g_assert_cmpint(store_changes(st), ==, 1);
+	store_stmt_done(&st);
+
+	/* Parameters used out of order and twice. */
+	st = store_prepare(
+		f->store, "SELECT k, n, b FROM kv WHERE n = $2 OR (k = $1 AND $1 <> '') ORDER BY k",
+		&err);
+	g_assert_nonnull(st);
+	store_bind_text(st, 1, "beta");
+	store_bind_int(st, 2, INT64_C(9007199254740993));
+	g_assert_cmpint(store_step(st, &err), ==, 1);
+	g_assert_cmpstr(store_col_text(st, 0), ==, "alpha");
+	g_assert_cmpint(store_col_int(st, 1), ==, INT64_C(9007199254740993));
+	size_t len = 0;
+	const void *b = store_col_blob(st, 2, &len);
+	g_assert_cmpmem(b, len, blob, sizeof(blob));
+	g_assert_cmpint(store_step(st, &err), ==, 1);
+	g_assert_cmpstr(store_col_text(st, 0), ==, "beta");
+	g_assert_true(store_col_is_null(st, 2));
+	g_assert_cmpint(store_step(st, &err), ==, 0);
+	store_stmt_done(&st);
+
+	/* The cached statement runs again with new parameters. */
+	st = store_prepare(f->store, "SELECT n FROM kv WHERE k = $1", &err);
+	store_bind_text(st, 1, "beta");
+	g_assert_cmpint(store_step(st, &err), ==, 1);
+	g_assert_cmpint(store_col_int(st, 0), ==, -5);
+	store_stmt_done(&st);
+	st = store_prepare(f->store, "SELECT n FROM kv WHERE k = $1", &err);
+	store_bind_text(st, 1, "nobody");
+	g_assert_cmpint(store_step(st, &err), ==, 0);
+	store_stmt_done(&st);
+}
+
+static void test_unique_violation(struct fixture *f, gconstpointer data)
+{
+	SKIP_WITHOUT_STORE(f);
+	struct ox_error err = {0};
+	g_assert_cmpint(insert(f->store, "dup", 1, &err), >, 0);
+	g_assert_cmpint(insert(f->store, "dup", 2, &err), ==, -1);
+	g_assert_cmpint(err.code, ==, OX_ERR_EXISTS);
+	g_assert_cmpint(count_rows(f->store), ==, 1);
+}
+
+static void test_transactions(struct fixture *f, gconstpointer data)
+{
+	SKIP_WITHOUT_STORE(f);
+	struct ox_error err = {0};
+	g_assert_cmpint(store_begin(f->store, &err), ==, 0);
+	g_assert_true(store_in_transaction(f->store));
+	insert(f->store, "t1", 1, &err);
+	insert(f->store, "t2", 2, &err);
+	store_rollback(f->store);
+	g_assert_false(store_in_transaction(f->store));
+	g_assert_cmpint(count_rows(f->store), ==, 0);
+
+	g_assert_cmpint(store_begin(f->store, &err), ==, 0);
+	insert(f->store, "t1", 1, &err);
+	g_assert_cmpint(store_commit(f->store, &err), ==, 0);
+	g_assert_cmpint(count_rows(f->store), ==, 1);
+
+	/* A failure inside a transaction: the caller rolls back, nothing of it
+	 * remains. */
+	g_assert_cmpint(store_begin(f->store, &err), ==, 0);
+	g_assert_cmpint(insert(f->store, "t3", 3, &err), >, 0);
+	g_assert_cmpint(insert(f->store, "t1", 4, &err), ==, -1);
+	store_rollback(f->store);
+	g_assert_cmpint(count_rows(f->store), ==, 1);
+
+	/* Committed data is visible to another connection. */
+	struct store *other = open_store(f, data);
+	g_assert_cmpint(count_rows(other), ==, 1);
+	store_close(&other);
+}
+
+static void test_bad_sql(struct fixture *f, gconstpointer data)
+{
+	SKIP_WITHOUT_STORE(f);
+	struct ox_error err = {0};
+	g_assert_null(store_prepare(f->store, "SELEKT nonsense", &err));
+	g_assert_cmpint(err.code, ==, OX_ERR_INTERNAL);
+	g_assert_cmpint(store_exec(f->store, "INSERT INTO nowhere VALUES (1)", &err), ==, -1);
+	/* The connection still works. */
+	g_assert_cmpint(count_rows(f->store), ==, 0);
+}
+
+static void write_blob(struct store *s, const void *data, size_t len, size_t piece, char *hash_r)
+{
+	struct ox_error err = {0};
+	struct blob_writer *w = blob_write_begin(s, &err);
+	g_assert_nonnull(w);
+	for (size_t off = 0; off < len; off += piece)
+		g_assert_cmpint(
+			blob_write(w, (const char *)data + off, MIN(piece, len - off), &err), ==,
+			0);
+	uint64_t size = 0;
+	if (blob_write_finish(&w, hash_r, &size, &err) < 0)
+		g_error("finish: %s", err.message);
+	g_assert_null(w);
+	g_assert_cmpuint(size, ==, len);
+}
+
+static GByteArray *read_blob(struct store *s, const char *hash)
+{
+	struct ox_error err = {0};
+	struct blob_reader *r = blob_open(s, hash, &err);
+	if (r == NULL)
+		g_error("open %s: %s", hash, err.message);
+	GByteArray *out = g_byte_array_new();
+	char buf[7000]; /* not a divisor of the piece size */
+	ssize_t n;
+	while ((n = blob_read(r, buf, sizeof(buf), &err)) > 0)
+		g_byte_array_append(out, (const guint8 *)buf, (guint)n);
+	g_assert_cmpint(n, ==, 0);
+	blob_close(&r);
+	return out;
+}
+
+static void test_blobs(struct fixture *f, gconstpointer data)
+{
+	SKIP_WITHOUT_STORE(f);
+	struct ox_error err = {0};
+	/* Several 1 MiB pieces and a partial one. */
+	size_t len = 3 * 1024 * 1024 + 12345;
+	guint8 *bytes = g_malloc(len);
+	for (size_t i = 0; i < len; i++)
+		bytes[i] = (guint8)(i * 7 + i / 4096);
+	char hash[BLOB_HASH_LEN + 1], again[BLOB_HASH_LEN + 1];
+	write_blob(f->store, bytes, len, 100000, hash);
+	char *expect = g_compute_checksum_for_data(G_CHECKSUM_SHA256, bytes, len);
+	g_assert_cmpstr(hash, ==, expect);
+	g_free(expect);
+	GByteArray *back = read_blob(f->store, hash);
+	g_assert_cmpmem(back->data, back->len, bytes, len);
+	g_byte_array_unref(back);
+
+	/* The same bytes again: one blob. */
+	write_blob(f->store, bytes, len, len, again);
+	g_assert_cmpstr(again, ==, hash);
+	struct store_stmt *st = store_prepare(f->store, "SELECT COUNT(*) FROM blobs", &err);
+	g_assert_cmpint(store_step(st, &err), ==, 1);
+	g_assert_cmpint(store_col_int(st, 0), ==, 1);
+	store_stmt_done(&st);
+
+	/* The empty blob. */
+	char empty[BLOB_HASH_LEN + 1];
+	write_blob(f->store, "", 0, 1, empty);
+	back = read_blob(f->store, empty);
+	g_assert_cmpuint(back->len, ==, 0);
+	g_byte_array_unref(back);
+
+	/* A referenced blob survives collection, an unreferenced one goes. */
+	g_assert_cmpint(blob_ref(f->store, hash, +1, &err), ==, 0);
+	g_assert_cmpint(blob_gc(f->store, -10, &err), ==, 1);
+	g_assert_cmpint(blob_exists(f->store, hash, NULL, &err), ==, 1);
+	g_assert_cmpint(blob_exists(f->store, empty, NULL, &err), ==, 0);
+	g_assert_cmpint(blob_ref(f->store, hash, -1, &err), ==, 0);
+	g_assert_cmpint(blob_gc(f->store, 3600, &err), ==, 0); /* within the grace period */
+	g_assert_cmpint(blob_gc(f->store, -10, &err), ==, 1);
+	g_assert_null(blob_open(f->store, hash, &err));
+	g_assert_cmpint(err.code, ==, OX_ERR_NOT_FOUND);
+	g_free(bytes);
+}
+
+static void test_blob_abort_and_bad_names(struct fixture *f, gconstpointer data)
+{
+	SKIP_WITHOUT_STORE(f);
+	struct ox_error err = {0};
+	struct blob_writer *w = blob_write_begin(f->store, &err);
+	char big[300000];
+	memset(big, 'z', sizeof(big));
+	for (int i = 0; i < 5; i++)
+		g_assert_cmpint(blob_write(w, big, sizeof(big), &err), ==, 0);
+	blob_write_abort(&w);
+	g_assert_null(w);
+	struct store_stmt *st = store_prepare(f->store, "SELECT COUNT(*) FROM blob_chunks", &err);
+	g_assert_cmpint(store_step(st, &err), ==, 1);
+	g_assert_cmpint(store_col_int(st, 0), ==, 0);
+	store_stmt_done(&st);
+	if (f->dir != NULL) {
+		char *tmp = g_build_filename(f->dir, "blobs", "tmp", NULL);
+		GDir *d = g_dir_open(tmp, 0, NULL);
+		g_assert_nonnull(d);
+		g_assert_null(g_dir_read_name(d));
+		g_dir_close(d);
+		g_free(tmp);
+	}
+	g_assert_null(blob_open(f->store, "../../etc/passwd", &err));
+	g_assert_cmpint(err.code, ==, OX_ERR_INVALID);
+	g_assert_null(blob_open(f->store,
+	                        "0000000000000000000000000000000000000000000000000000000000000000",
+	                        &err));
+	g_assert_cmpint(err.code, ==, OX_ERR_NOT_FOUND);
+}
+
+static void test_unknown_driver(void)
+{
+	struct ox_error err = {0};
+	g_assert_null(store_open("oracle", "", &err));
+	g_assert_cmpint(err.code, ==, OX_ERR_INVALID);
+	g_assert_nonnull(strstr(err.message, "oracle"));
+}
+
+static void add(const char *name, const char *driver, void (*fn)(struct fixture *, gconstpointer))
+{
+	char *path = g_strdup_printf("/store/%s/%s", driver, name);
+	g_test_add(path, struct fixture, driver, setup, fn, teardown);
+	g_free(path);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	static const char *const drivers[] = {"sqlite", "postgres"};
+	for (size_t i = 0; i < G_N_ELEMENTS(drivers); i++) {
+		add("migrate", drivers[i], test_migrate);
+		add("types-and-params", drivers[i], test_types_and_params);
+		add("unique-violation", drivers[i], test_unique_violation);
+		add("transactions", drivers[i], test_transactions);
+		add("bad-sql", drivers[i], test_bad_sql);
+		add("blobs", drivers[i], test_blobs);
+		add("blob-abort-and-bad-names", drivers[i], test_blob_abort_and_bad_names);
+	}
+	g_test_add_func("/store/unknown-driver", test_unknown_driver);
+	return g_test_run();
+}
