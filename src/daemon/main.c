@@ -3,10 +3,12 @@
  * SIGTERM/SIGINT drain and stop, SIGHUP reloads configuration and
  * certificates without dropping connections. */
 #include "core/config.h"
+#include "core/error.h"
 #include "core/log.h"
 #include "daemon/modules.h"
 #include "http/http.h"
 #include "net/net.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -71,6 +73,23 @@ static void on_reload_signal(uv_signal_t *sig, int signum)
 	ox_logf(OX_LOG_INFO, "reloaded", "connections=%u", net_server_connection_count(d->server));
 }
 
+/* Opens the store once at start: it must be reachable, and its schema is
+ * brought up to date before anything serves. */
+static int open_store(const struct ox_config *cfg)
+{
+	struct ox_error err = {0};
+	struct store *store = store_open_configured(cfg, &err);
+	if (store == NULL || store_migrate(store, &err) < 0) {
+		fprintf(stderr, "oxd: store: %s\n", err.message);
+		store_close(&store);
+		return -1;
+	}
+	ox_logf(OX_LOG_INFO, "store_ready", "driver=%s schema=%d", store_driver_name(store),
+	        store_schema_latest());
+	store_close(&store);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, char **config_r, GPtrArray *sets, bool *demo_r)
 {
 	for (int i = 1; i < argc; i++) {
@@ -131,6 +150,8 @@ int main(int argc, char **argv)
 		        g_strerror(errno));
 		goto out;
 	}
+	if (open_store(d.cfg) < 0)
+		goto out;
 	raise_fd_limit();
 	ox_modules_routes();
 	d.server = net_server_new(d.cfg, data_dir, &error);

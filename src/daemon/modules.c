@@ -3,10 +3,12 @@
 #include "core/options.h"
 #include "http/http.h"
 #include "net/net.h"
+#include "store/store.h"
 
 void ox_modules_register(void)
 {
 	ox_core_register_options();
+	store_register_options();
 	http_register(); /* listener kinds http, https */
 	net_register_options();
 }

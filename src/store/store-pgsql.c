@@ -60,7 +60,8 @@ static struct store *pg_open(const char *target, struct ox_error *err)
 {
 	PGconn *conn = PQconnectdb(target != NULL ? target : "");
 	if (PQstatus(conn) != CONNECTION_OK) {
-		char *msg = g_strchomp(g_strdup(PQerrorMessage(conn)));
+		/* libpq's message spans lines; the start-up error is one line. */
+		char *msg = g_strstrip(g_strdelimit(g_strdup(PQerrorMessage(conn)), "\n\t", ' '));
 		ox_error_set(err, OX_ERR_TEMP, "postgres: cannot connect: %s", msg);
 		g_free(msg);
 		PQfinish(conn);

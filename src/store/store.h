@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct ox_config;
 struct ox_error;
 struct store;
 struct store_stmt;
@@ -22,6 +23,12 @@ struct store_stmt;
  * environment). Returns NULL with err set. */
 struct store *store_open(const char *driver, const char *target, struct ox_error *err);
 void store_close(struct store **store);
+
+/* Registers store.driver and store.dsn. */
+void store_register_options(void);
+/* Opens the store the configuration names (SQLite: DATA/ox.db with blobs
+ * in DATA/blobs). */
+struct store *store_open_configured(const struct ox_config *cfg, struct ox_error *err);
 const char *store_driver_name(const struct store *store);
 
 /* Brings the schema to the newest version, one transaction per migration,
