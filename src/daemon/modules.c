@@ -1,6 +1,8 @@
 #include "daemon/modules.h"
 
 #include "core/options.h"
+#include "directory/auth.h"
+#include "folder/folder.h"
 #include "http/http.h"
 #include "net/net.h"
 #include "store/store.h"
@@ -9,6 +11,8 @@ void ox_modules_register(void)
 {
 	ox_core_register_options();
 	store_register_options();
+	auth_register_options();
+	folder_register_hooks();
 	http_register(); /* listener kinds http, https */
 	net_register_options();
 }
@@ -16,6 +20,7 @@ void ox_modules_register(void)
 void ox_modules_configure(const struct ox_config *cfg)
 {
 	ox_core_configure(cfg);
+	auth_configure(cfg);
 	http_configure(cfg);
 }
 

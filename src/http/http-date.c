@@ -38,7 +38,7 @@ int http_date_parse(const char *text, gint64 *unix_seconds_r)
 	 * full response instead of a 304. */
 	char day[4], mon[4], zone[4];
 	int d, y, h, mi, s;
-	if (sscanf(text, "%3s %d %3s %d %d:%d:%d %3s", day, &d, mon, &y, &h, &mi, &s, zone) != 8 ||
+	if (sscanf(text, "%3s, %d %3s %d %d:%d:%d %3s", day, &d, mon, &y, &h, &mi, &s, zone) != 8 ||
 	    strcmp(zone, "GMT") != 0)
 		return -1;
 	int m = -1;

@@ -24,7 +24,7 @@ struct http_exchange *http_exchange_new(struct http_conn *hc, struct net_conn *c
 	g_mutex_init(&ex->lock);
 	g_cond_init(&ex->cond);
 	ex->body_in = g_byte_array_new();
-	ex->headers = g_string_new(NULL);
+	ex->headers = g_string_sized_new(256); /* what most responses need */
 	ex->pending = g_byte_array_new();
 	ex->out = g_byte_array_new();
 	return ex;
@@ -52,11 +52,20 @@ void http_exchange_unref(struct http_exchange *ex)
 	g_free(ex);
 }
 
+/* Under the lock. GLib's broadcast is a futex syscall even with nobody
+ * waiting, and an exchange answered on the I/O thread never has a waiter:
+ * wake only when someone waits. */
+static void wake(struct http_exchange *ex)
+{
+	if (ex->waiters > 0)
+		g_cond_broadcast(&ex->cond);
+}
+
 void http_exchange_abort(struct http_exchange *ex)
 {
 	g_mutex_lock(&ex->lock);
 	ex->aborted = true;
-	g_cond_broadcast(&ex->cond);
+	wake(ex);
 	g_mutex_unlock(&ex->lock);
 }
 
@@ -111,7 +120,7 @@ bool http_exchange_add_body(struct http_exchange *ex, const char *data, size_t l
 {
 	g_mutex_lock(&ex->lock);
 	g_byte_array_append(ex->body_in, (const guint8 *)data, (guint)len);
-	g_cond_broadcast(&ex->cond);
+	wake(ex);
 	bool pause = ex->body_in->len > HTTP_BODY_PIPE_HIGH;
 	if (pause)
 		ex->body_paused = true;
@@ -123,7 +132,7 @@ void http_exchange_body_done(struct http_exchange *ex)
 {
 	g_mutex_lock(&ex->lock);
 	ex->body_complete = true;
-	g_cond_broadcast(&ex->cond);
+	wake(ex);
 	g_mutex_unlock(&ex->lock);
 }
 
@@ -135,12 +144,17 @@ ssize_t http_request_read_body(struct http_exchange *ex, void *buf, size_t len)
 	while (ex->body_in->len == 0 && !ex->body_complete && !ex->aborted) {
 		if (!ex->on_worker)
 			goto out; /* the I/O thread never waits */
-		if (!g_cond_wait_until(&ex->cond, &ex->lock, deadline))
+		ex->waiters++;
+		bool woken = g_cond_wait_until(&ex->cond, &ex->lock, deadline);
+		ex->waiters--;
+		if (!woken)
 			goto out;
 	}
 	if (ex->aborted)
 		goto out;
 	n = (ssize_t)MIN(len, (size_t)ex->body_in->len);
+	if (n == 0)
+		goto out; /* the end; an empty array's data may be NULL */
 	memcpy(buf, ex->body_in->data, (size_t)n);
 	g_byte_array_remove_range(ex->body_in, 0, (guint)n);
 	if (ex->body_paused && ex->body_in->len < HTTP_BODY_PIPE_LOW) {
@@ -168,12 +182,21 @@ void http_response_status(struct http_exchange *ex, int status)
 
 void http_response_header(struct http_exchange *ex, const char *name, const char *value)
 {
+	/* One resize and plain copies: this runs for every header of every
+	 * response. */
+	size_t name_len = strlen(name), value_len = strlen(value);
+	gsize at = ex->headers->len;
+	g_string_set_size(ex->headers, at + name_len + 2 + value_len + 2);
+	char *p = ex->headers->str + at;
+	memcpy(p, name, name_len);
+	p += name_len;
+	*p++ = ':';
+	*p++ = ' ';
 	/* Header injection guard: a value never carries a line break. */
-	g_string_append(ex->headers, name);
-	g_string_append(ex->headers, ": ");
-	for (const char *p = value; *p != '\0'; p++)
-		g_string_append_c(ex->headers, (*p == '\r' || *p == '\n') ? ' ' : *p);
-	g_string_append(ex->headers, "\r\n");
+	for (size_t i = 0; i < value_len; i++)
+		*p++ = (value[i] == '\r' || value[i] == '\n') ? ' ' : value[i];
+	*p++ = '\r';
+	*p++ = '\n';
 }
 
 void http_response_content_length(struct http_exchange *ex, uint64_t length)
@@ -192,9 +215,26 @@ static bool status_has_body(int status)
 	return status >= 200 && status != 204 && status != 304;
 }
 
+static void out_append(GByteArray *out, const char *text)
+{
+	g_byte_array_append(out, (const guint8 *)text, (guint)strlen(text));
+}
+
+static void out_append_uint(GByteArray *out, uint64_t value)
+{
+	char buf[24];
+	char *p = buf + sizeof(buf);
+	do {
+		*--p = (char)('0' + value % 10);
+		value /= 10;
+	} while (value > 0);
+	g_byte_array_append(out, (const guint8 *)p, (guint)(buf + sizeof(buf) - p));
+}
+
 /* Decides framing and writes the status line and headers into `out`.
  * Called under the lock, once. `final` says the handler already finished,
- * so a buffered body has a known length. */
+ * so a buffered body has a known length. Built without printf and sized
+ * once for the head and a small body: this runs for every response. */
 static void commit(struct http_exchange *ex, bool final)
 {
 	const struct http_request_head *head = ex->head;
@@ -203,32 +243,44 @@ static void commit(struct http_exchange *ex, bool final)
 		ex->status = 500;
 	ex->close_after =
 		ex->close_after || !head->keep_alive || !ex->body_complete || net_draining();
-	GString *h = g_string_sized_new(256 + ex->headers->len);
-	g_string_append_printf(h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: OX\r\n", ex->status,
-	                       http_status_reason(ex->status), http_date_now());
-	g_string_append_len(h, ex->headers->str, (gssize)ex->headers->len);
-	if (status_has_body(ex->status)) {
-		if (!ex->has_length && final) {
-			ex->has_length = true;
-			ex->length = ex->body_bytes;
-		}
-		if (ex->has_length)
-			g_string_append_printf(h, "Content-Length: %" G_GUINT64_FORMAT "\r\n",
-			                       ex->length);
-		else if (!http10)
+	bool has_body = status_has_body(ex->status);
+	if (has_body && !ex->has_length && final) {
+		ex->has_length = true;
+		ex->length = ex->body_bytes;
+	}
+	size_t reserve = 256 + ex->headers->len;
+	if (has_body && ex->has_length && !ex->is_head && ex->length <= HTTP_OUT_COMMIT_SIZE)
+		reserve += (size_t)ex->length;
+	GByteArray *out = ex->out;
+	guint used = out->len;
+	g_byte_array_set_size(out, used + (guint)reserve);
+	g_byte_array_set_size(out, used);
+	out_append(out, "HTTP/1.1 ");
+	out_append_uint(out, (uint64_t)ex->status);
+	out_append(out, " ");
+	out_append(out, http_status_reason(ex->status));
+	out_append(out, "\r\nDate: ");
+	out_append(out, http_date_now());
+	out_append(out, "\r\nServer: OX\r\n");
+	g_byte_array_append(out, (const guint8 *)ex->headers->str, (guint)ex->headers->len);
+	if (has_body) {
+		if (ex->has_length) {
+			out_append(out, "Content-Length: ");
+			out_append_uint(out, ex->length);
+			out_append(out, "\r\n");
+		} else if (!http10) {
 			ex->chunked = true;
-		else
+		} else {
 			ex->close_after = true; /* HTTP/1.0: the end of the body is the close */
+		}
 		if (ex->chunked)
-			g_string_append(h, "Transfer-Encoding: chunked\r\n");
+			out_append(out, "Transfer-Encoding: chunked\r\n");
 	}
 	if (ex->close_after)
-		g_string_append(h, "Connection: close\r\n");
+		out_append(out, "Connection: close\r\n");
 	else if (http10)
-		g_string_append(h, "Connection: keep-alive\r\n");
-	g_string_append(h, "\r\n");
-	g_byte_array_append(ex->out, (const guint8 *)h->str, (guint)h->len);
-	g_string_free(h, TRUE);
+		out_append(out, "Connection: keep-alive\r\n");
+	out_append(out, "\r\n");
 	ex->committed = true;
 }
 
@@ -258,8 +310,11 @@ static int hand_over(struct http_exchange *ex)
 		http_exchange_ref(ex);
 		net_conn_post(ex->conn, http_conn_flush, ex);
 	}
-	while (ex->out->len > HTTP_OUT_PIPE_HIGH && !ex->aborted)
+	while (ex->out->len > HTTP_OUT_PIPE_HIGH && !ex->aborted) {
+		ex->waiters++;
 		g_cond_wait(&ex->cond, &ex->lock);
+		ex->waiters--;
+	}
 	return ex->aborted ? -1 : 0;
 }
 
@@ -274,7 +329,11 @@ int http_response_write(struct http_exchange *ex, const void *data, size_t len)
 	if (ex->status == 0)
 		ex->status = 200;
 	ex->body_bytes += len;
-	if (!ex->committed) {
+	if (!ex->committed && ex->has_length && ex->pending->len == 0) {
+		/* The framing is known: no need to hold the bytes back. */
+		commit(ex, false);
+		append_framed(ex, data, len);
+	} else if (!ex->committed) {
 		if (!ex->is_head)
 			g_byte_array_append(ex->pending, data, (guint)len);
 		if (ex->pending->len < HTTP_OUT_COMMIT_SIZE && !ex->has_length)
@@ -333,7 +392,7 @@ bool http_exchange_flush(struct http_exchange *ex)
 			net_conn_write(ex->conn, ex->out->data, ex->out->len);
 			ex->sent_bytes += ex->out->len;
 			g_byte_array_set_size(ex->out, 0);
-			g_cond_broadcast(&ex->cond);
+			wake(ex);
 		}
 	}
 	g_mutex_unlock(&ex->lock);
@@ -381,9 +440,14 @@ int http_target_split(const char *target, char **path_r, char **query_r)
 	size_t path_len = q != NULL ? (size_t)(q - path) : strlen(path);
 	if (hash != NULL && (q == NULL || hash < q))
 		path_len = (size_t)(hash - path);
-	char *raw = g_strndup(path, path_len);
-	char *decoded = g_uri_unescape_string(raw, NULL);
-	g_free(raw);
+	char *decoded;
+	if (memchr(path, '%', path_len) == NULL) {
+		decoded = g_strndup(path, path_len); /* the common case: nothing to decode */
+	} else {
+		char *raw = g_strndup(path, path_len);
+		decoded = g_uri_unescape_string(raw, NULL);
+		g_free(raw);
+	}
 	/* Undecodable escapes or an embedded NUL are refused. */
 	if (decoded == NULL || strlen(decoded) == 0)
 		return (g_free(decoded), -1);

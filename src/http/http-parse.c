@@ -17,6 +17,7 @@ struct http_parse {
 	GString *field;
 	GString *value;
 	size_t header_bytes;
+	size_t fields; /* header and trailer lines so far */
 	uint64_t body_bytes;
 	int status;
 
@@ -27,6 +28,10 @@ struct http_parse {
 	bool in_value;
 	bool message_done;
 	bool failed;
+	/* Paused after a chunk delimiter: its last bytes must be this (the
+	 * tail of "\r\n"; 0 when nothing is to be checked). */
+	size_t check_crlf;
+	char last_byte; /* the last byte http-parser consumed */
 };
 
 static http_parser_settings settings;
@@ -39,8 +44,9 @@ void http_parse_fail(struct http_parse *p, int status)
 
 static bool is_tchar(unsigned char c)
 {
-	/* RFC 9110 5.6.2 token characters. */
-	return g_ascii_isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	/* RFC 9110 5.6.2 token characters. strchr() also finds the string's
+	 * terminator: NUL must not pass, or "GET\0X" would read as GET. */
+	return g_ascii_isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
 }
 
 /* http-parser knows a fixed list of methods; others are fed to it as GET
@@ -107,14 +113,26 @@ static int on_header_field(http_parser *hp, const char *at, size_t len)
 	if (p->in_value)
 		finish_header(p);
 	if (!p->have_field) {
-		if (p->head->headers->len >= p->limits.max_headers) {
+		/* Counted here, not from the head: trailers arrive after the head
+		 * was handed out. */
+		if (p->fields >= p->limits.max_headers) {
 			http_parse_fail(p, 431);
 			return -1;
 		}
+		p->fields++;
 		p->have_field = true;
 	}
 	if (add_header_bytes(p, len) < 0)
 		return -1;
+	/* Not built strict, http-parser lets spaces into field names. RFC 9112
+	 * 5.1 wants a 400: it still frames by "Content-Length : 5", which the
+	 * head would not show. */
+	for (size_t i = 0; i < len; i++) {
+		if (!is_tchar((unsigned char)at[i])) {
+			http_parse_fail(p, 400);
+			return -1;
+		}
+	}
 	g_string_append_len(p->field, at, (gssize)len);
 	return 0;
 }
@@ -142,6 +160,15 @@ static int check_head(struct http_parse *p, struct http_request_head *head)
 		return -1;
 	}
 	if (strcmp(head->method, "CONNECT") == 0) {
+		http_parse_fail(p, 501);
+		return -1;
+	}
+	/* RFC 9112 6.1: chunked is the one coding decoded here; with another
+	 * before it ("gzip, chunked") the body would reach the handler still
+	 * encoded. */
+	if (head->chunked && (http_request_head_count(head, "Transfer-Encoding") != 1 ||
+	                      g_ascii_strcasecmp(http_request_head_get(head, "Transfer-Encoding"),
+	                                         "chunked") != 0)) {
 		http_parse_fail(p, 501);
 		return -1;
 	}
@@ -199,6 +226,28 @@ static int on_body(http_parser *hp, const char *at, size_t len)
 	return 0;
 }
 
+/* http-parser is not built strict: it takes any byte for the LF that ends
+ * a chunk-size line and any two for the CRLF after chunk data. Pause at
+ * each so that feed checks them; a lax framing would let a client hide a
+ * request from a stricter proxy in front (request smuggling). */
+static int on_chunk_header(http_parser *hp)
+{
+	struct http_parse *p = parser_of(hp);
+	p->check_crlf = 1;
+	http_parser_pause(hp, 1);
+	return 0;
+}
+
+static int on_chunk_complete(http_parser *hp)
+{
+	struct http_parse *p = parser_of(hp);
+	if (hp->flags & F_TRAILING)
+		return 0; /* the end of the trailers, not of chunk data */
+	p->check_crlf = 2;
+	http_parser_pause(hp, 1);
+	return 0;
+}
+
 static int on_message_complete(http_parser *hp)
 {
 	struct http_parse *p = parser_of(hp);
@@ -223,6 +272,7 @@ static void reset_message(struct http_parse *p)
 	g_string_truncate(p->field, 0);
 	g_string_truncate(p->value, 0);
 	p->header_bytes = 0;
+	p->fields = 0;
 	p->body_bytes = 0;
 	p->at_start = true;
 	p->started = false;
@@ -230,6 +280,7 @@ static void reset_message(struct http_parse *p)
 	p->have_field = false;
 	p->in_value = false;
 	p->message_done = false;
+	p->check_crlf = 0;
 	http_parser_init(&p->parser, HTTP_REQUEST);
 	p->parser.data = p;
 }
@@ -245,6 +296,8 @@ struct http_parse *http_parse_new(const struct http_parse_limits *limits,
 			.on_header_value = on_header_value,
 			.on_headers_complete = on_headers_complete,
 			.on_body = on_body,
+			.on_chunk_header = on_chunk_header,
+			.on_chunk_complete = on_chunk_complete,
 			.on_message_complete = on_message_complete,
 		};
 		settings = s;
@@ -294,8 +347,11 @@ static int parser_status(struct http_parse *p)
 	if (p->status != 0)
 		return p->status;
 	enum http_errno err = HTTP_PARSER_ERRNO(&p->parser);
+	/* http-parser's cap counts the request line too, and it may be reached
+	 * before on_url() sees an overlong target: without a header line yet,
+	 * the target is what is too long. */
 	if (err == HPE_HEADER_OVERFLOW)
-		return 431;
+		return p->fields == 0 && !p->headers_done ? 414 : 431;
 	if (err == HPE_INVALID_VERSION)
 		return 505;
 	return 400;
@@ -317,8 +373,12 @@ static ssize_t take_method(struct http_parse *p, const char *data, size_t len, b
 		http_parse_fail(p, 501);
 		return -1;
 	}
-	if (i == len)
-		return (ssize_t)skip; /* the method is not complete yet */
+	if (i == len) {
+		/* The method is not complete yet, but a request has begun: the
+		 * read timeout applies to it, not the idle one. */
+		p->started = i > skip;
+		return (ssize_t)skip;
+	}
 	if (i == skip || data[i] != ' ') {
 		http_parse_fail(p, 400);
 		return -1;
@@ -353,8 +413,26 @@ ssize_t http_parse_feed(struct http_parse *p, const char *data, size_t len, int 
 	}
 	if (used == len)
 		return (ssize_t)used; /* a zero length would mean EOF to http-parser */
-	size_t n = http_parser_execute(&p->parser, &settings, data + used, len - used);
-	used += n;
+	while (used < len) {
+		const char *at = data + used;
+		char before = p->last_byte;
+		size_t n = http_parser_execute(&p->parser, &settings, at, len - used);
+		used += n;
+		if (n > 0)
+			p->last_byte = at[n - 1];
+		if (p->check_crlf == 0)
+			break;
+		/* Paused just after the last byte of a chunk delimiter. */
+		bool ok = n > 0 && at[n - 1] == '\n';
+		if (p->check_crlf == 2)
+			ok = ok && (n >= 2 ? at[n - 2] : before) == '\r';
+		p->check_crlf = 0;
+		if (!ok) {
+			http_parse_fail(p, 400);
+			goto fail;
+		}
+		http_parser_pause(&p->parser, 0);
+	}
 	enum http_errno err = HTTP_PARSER_ERRNO(&p->parser);
 	if (err == HPE_PAUSED || (err == HPE_OK && p->status == 0))
 		return (ssize_t)used;

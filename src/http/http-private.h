@@ -48,6 +48,7 @@ struct http_exchange {
 
 	GMutex lock; /* guards everything below */
 	GCond cond;
+	unsigned waiters; /* threads waiting on cond */
 	GByteArray *body_in;
 	bool body_complete;
 	bool body_paused;

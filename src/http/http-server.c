@@ -311,8 +311,10 @@ static size_t http_input(struct net_conn *conn, void *state, const char *data, s
 		if (n < 0) {
 			bool answered = false;
 			if (hc->ex != NULL) {
-				/* A handler may be writing already: no second response. */
-				answered = hc->ex->dispatched;
+				/* A response already partly sent cannot be replaced by
+				 * the error; one only queued (an early answer, or none
+				 * yet from a handler still reading) is dropped for it. */
+				answered = hc->ex->sent_bytes > 0;
 				http_exchange_abort(hc->ex);
 				hc->ex->hc = NULL;
 				http_exchange_unref(hc->ex);

@@ -345,15 +345,31 @@ static bool serve_entry(struct http_exchange *ex, struct static_entry *e, bool m
  * leave it ("..") or are otherwise unusable. */
 static char *resolve(const char *root, const char *path)
 {
-	gchar **segments = g_strsplit(path, "/", -1);
-	for (gchar **s = segments; *s != NULL; s++) {
-		if (strcmp(*s, "..") == 0 || strchr(*s, '\\') != NULL) {
-			g_strfreev(segments);
+	/* Scanned in place and joined by hand: this runs for every static
+	 * request, cached ones included. */
+	if (strchr(path, '\\') != NULL)
+		return NULL;
+	for (const char *s = path;;) {
+		const char *end = strchrnul(s, '/');
+		if (end - s == 2 && s[0] == '.' && s[1] == '.')
 			return NULL;
-		}
+		if (*end == '\0')
+			break;
+		s = end + 1;
 	}
-	g_strfreev(segments);
-	return g_build_filename(root, path, NULL);
+	const char *rel = path;
+	while (*rel == '/')
+		rel++;
+	size_t root_len = strlen(root);
+	if (*rel == '\0' || root_len == 0 || root[root_len - 1] == '/')
+		return g_build_filename(root, path, NULL); /* its rules for the odd cases */
+	/* What g_build_filename() makes of the usual case. */
+	size_t rel_len = strlen(rel);
+	char *file = g_malloc(root_len + 1 + rel_len + 1);
+	memcpy(file, root, root_len);
+	file[root_len] = '/';
+	memcpy(file + root_len + 1, rel, rel_len + 1);
+	return file;
 }
 
 static struct static_entry *cache_lookup(const char *file, bool fresh_only)

@@ -195,12 +195,38 @@ static void flush_list_add(struct net_conn *conn)
 	net_conn_ref(conn);
 }
 
+static GByteArray *output_buffer_new(struct net_thread *thread, size_t len)
+{
+	if (thread->nspare_outputs > 0 && len <= NET_SPARE_OUTPUT_MAX)
+		return thread->spare_outputs[--thread->nspare_outputs];
+	return g_byte_array_sized_new((guint)MAX(len, 4096));
+}
+
+/* Frees a buffer whose bytes are sent, or keeps it for the next response.
+ * Only for buffers that were only appended to: their allocation is then at
+ * most twice their length. */
+static void output_buffer_done(struct net_thread *thread, GByteArray *out)
+{
+	if (out->len <= NET_SPARE_OUTPUT_MAX && thread->nspare_outputs < NET_SPARE_OUTPUTS) {
+		g_byte_array_set_size(out, 0);
+		thread->spare_outputs[thread->nspare_outputs++] = out;
+		return;
+	}
+	g_byte_array_unref(out);
+}
+
+void net_thread_free_spare_outputs(struct net_thread *thread)
+{
+	while (thread->nspare_outputs > 0)
+		g_byte_array_unref(thread->spare_outputs[--thread->nspare_outputs]);
+}
+
 void net_conn_write_raw(struct net_conn *conn, const void *data, size_t len)
 {
 	if (len == 0)
 		return;
 	if (conn->output == NULL)
-		conn->output = g_byte_array_sized_new((guint)MAX(len, 4096));
+		conn->output = output_buffer_new(conn->thread, len);
 	g_byte_array_append(conn->output, data, (guint)len);
 	flush_list_add(conn);
 }
@@ -272,7 +298,7 @@ static void conn_flush(struct net_conn *conn)
 	/* Most responses fit the socket buffer: try once without a request. */
 	int n = uv_try_write((uv_stream_t *)&conn->tcp, &buf, 1);
 	if (n == (int)out->len) {
-		g_byte_array_unref(out);
+		output_buffer_done(conn->thread, out);
 		after_output_progress(conn);
 		return;
 	}
@@ -402,6 +428,10 @@ static void on_timer(uv_timer_t *timer)
 		conn->protocol->timeout(conn, conn->state);
 	else
 		net_conn_abort(conn);
+	/* Timers run before the poll and the flusher only after it: send what
+	 * the timeout wrote (a 408, a TLS close_notify) now, or it would wait,
+	 * and the connection stay open, until some other event on this loop. */
+	net_thread_flush(&conn->thread->flusher);
 }
 
 void net_conn_set_timer(struct net_conn *conn, uint64_t ms)

@@ -13,6 +13,10 @@
  * once it falls below the low-water mark. */
 #define NET_OUTPUT_HIGH_WATER (256 * 1024)
 #define NET_OUTPUT_LOW_WATER (64 * 1024)
+/* Emptied output buffers each I/O thread keeps for reuse, and the largest
+ * content it keeps one for (its allocation is at most twice that). */
+#define NET_SPARE_OUTPUTS 16
+#define NET_SPARE_OUTPUT_MAX (8 * 1024)
 
 struct net_settings {
 	unsigned max_connections;
@@ -80,6 +84,11 @@ struct net_thread {
 	unsigned nconns;
 	char read_buffer[NET_READ_BUFFER_SIZE];
 	char tls_buffer[NET_READ_BUFFER_SIZE];
+	/* Recycled output buffers: a response per request would otherwise
+	 * malloc and free a buffer each time, and glibc answers that churn
+	 * at the top of a thread's heap with madvise() and page faults. */
+	GByteArray *spare_outputs[NET_SPARE_OUTPUTS];
+	unsigned nspare_outputs;
 
 	GMutex post_lock; /* guards posts, drain_requested */
 	GArray *posts;    /* of struct net_post */
@@ -119,6 +128,7 @@ void net_conn_accepted(struct net_thread *thread, const struct net_listener_kind
 struct net_conn *net_conn_new(struct net_thread *thread, const struct net_listener_kind *kind);
 void net_conn_start(struct net_conn *conn);
 void net_thread_flush(uv_check_t *check);
+void net_thread_free_spare_outputs(struct net_thread *thread);
 void net_thread_drain_conns(struct net_thread *thread);
 
 /* TLS (net-tls.c). */

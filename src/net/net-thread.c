@@ -112,6 +112,7 @@ static struct net_thread *thread_new(struct net_server *server, unsigned index)
 static void thread_free(struct net_thread *thread)
 {
 	uv_loop_close(&thread->loop);
+	net_thread_free_spare_outputs(thread);
 	g_ptr_array_unref(thread->listeners);
 	g_array_unref(thread->posts);
 	g_mutex_clear(&thread->post_lock);

@@ -201,6 +201,12 @@ static int64_t pg_changes(struct store_stmt *stmt)
 	return *n != '\0' ? g_ascii_strtoll(n, NULL, 10) : 0;
 }
 
+static int pg_col_count(struct store_stmt *stmt)
+{
+	struct pg_stmt *st = (struct pg_stmt *)stmt;
+	return st->result != NULL ? PQnfields(st->result) : 0;
+}
+
 static bool pg_col_is_null(struct store_stmt *stmt, int col)
 {
 	struct pg_stmt *st = (struct pg_stmt *)stmt;
@@ -255,6 +261,7 @@ const struct store_driver store_driver_pgsql = {
 	.step = pg_step,
 	.reset = pg_reset,
 	.changes = pg_changes,
+	.col_count = pg_col_count,
 	.col_is_null = pg_col_is_null,
 	.col_int = pg_col_int,
 	.col_text = pg_col_text,

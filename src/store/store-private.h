@@ -36,6 +36,7 @@ struct store_driver {
 	/* MUST forget the current result; parameters are cleared by the caller. */
 	void (*reset)(struct store_stmt *stmt);
 	int64_t (*changes)(struct store_stmt *stmt);
+	int (*col_count)(struct store_stmt *stmt);
 	bool (*col_is_null)(struct store_stmt *stmt, int col);
 	int64_t (*col_int)(struct store_stmt *stmt, int col);
 	const char *(*col_text)(struct store_stmt *stmt, int col);

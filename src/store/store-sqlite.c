@@ -182,6 +182,11 @@ static int64_t sqlite_changes(struct store_stmt *stmt)
 	return ((struct sqlite_stmt *)stmt)->changes;
 }
 
+static int sqlite_col_count(struct store_stmt *stmt)
+{
+	return sqlite3_column_count(((struct sqlite_stmt *)stmt)->stmt);
+}
+
 static bool sqlite_col_is_null(struct store_stmt *stmt, int col)
 {
 	return sqlite3_column_type(((struct sqlite_stmt *)stmt)->stmt, col) == SQLITE_NULL;
@@ -220,6 +225,7 @@ const struct store_driver store_driver_sqlite = {
 	.step = sqlite_step,
 	.reset = sqlite_reset,
 	.changes = sqlite_changes,
+	.col_count = sqlite_col_count,
 	.col_is_null = sqlite_col_is_null,
 	.col_int = sqlite_col_int,
 	.col_text = sqlite_col_text,

@@ -152,6 +152,11 @@ int64_t store_changes(struct store_stmt *stmt)
 	return stmt->store->driver->changes(stmt);
 }
 
+int store_col_count(struct store_stmt *stmt)
+{
+	return stmt->store->driver->col_count(stmt);
+}
+
 bool store_col_is_null(struct store_stmt *stmt, int col)
 {
 	return stmt->store->driver->col_is_null(stmt, col);

@@ -72,6 +72,7 @@ int64_t store_changes(struct store_stmt *stmt);
 
 /* Columns of the current row (0-based). Pointers stay valid until the next
  * step, done or close. */
+int store_col_count(struct store_stmt *stmt);
 bool store_col_is_null(struct store_stmt *stmt, int col);
 int64_t store_col_int(struct store_stmt *stmt, int col);
 const char *store_col_text(struct store_stmt *stmt, int col); /* NULL for NULL */

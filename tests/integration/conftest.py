@@ -87,8 +87,11 @@ class Oxd:
         return os.path.join(self.data_dir, "tls", "cert.pem")
 
     def connect(self, timeout=10):
-        """A raw TCP socket to the HTTP listener."""
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        """A raw TCP socket to the HTTP listener (read_response keeps
+        unread bytes on it, which a plain socket.socket cannot hold)."""
+        s = SocketWithBuffer(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(timeout)
+        s.connect(("127.0.0.1", self.port))
         return s
 
     def signal(self, signum):
