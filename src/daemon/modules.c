@@ -2,16 +2,25 @@
 
 #include "core/options.h"
 #include "directory/auth.h"
+#include "directory/directory-ldap.h"
 #include "folder/folder.h"
 #include "http/http.h"
 #include "net/net.h"
 #include "store/store.h"
+
+/* LDAP checks passwords of users that have no local one. */
+static int ldap_verify(const char *login, const char *password, struct ox_error *err)
+{
+	return ldap_authenticate(login, password, NULL, err);
+}
 
 void ox_modules_register(void)
 {
 	ox_core_register_options();
 	store_register_options();
 	auth_register_options();
+	ldap_register_options();
+	auth_set_external_verifier(ldap_verify);
 	folder_register_hooks();
 	http_register(); /* listener kinds http, https */
 	net_register_options();
@@ -21,6 +30,8 @@ void ox_modules_configure(const struct ox_config *cfg)
 {
 	ox_core_configure(cfg);
 	auth_configure(cfg);
+	ldap_configure(cfg);
+	store_thread_configure(cfg);
 	http_configure(cfg);
 }
 

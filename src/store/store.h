@@ -31,6 +31,13 @@ void store_register_options(void);
 struct store *store_open_configured(const struct ox_config *cfg, struct ox_error *err);
 const char *store_driver_name(const struct store *store);
 
+/* The calling thread's own connection to the configured store, opened on
+ * first use and closed when the thread exits. For worker threads. */
+void store_thread_configure(const struct ox_config *cfg);
+struct store *store_thread_get(struct ox_error *err);
+/* Drops the thread's connection (after it failed); the next get reopens. */
+void store_thread_discard(void);
+
 /* Brings the schema to the newest version, one transaction per migration,
  * safe against other processes migrating at the same time. */
 int store_migrate(struct store *store, struct ox_error *err);
