@@ -141,7 +141,7 @@ def raw_tls_port(oxd, data, timeout=3):
     bytes(range(256)) * 8,
     b"\x16\x03\x01\x00\x05hello" + b"\x00" * 100,
     b"\x16\x03\x01\xff\xff" + b"A" * 3000,
-])
+], ids=["plain HTTP", "binary", "short handshake record", "oversized record"])
 def test_garbage_on_the_tls_port(oxd, data):
     start = time.monotonic()
     got = raw_tls_port(oxd, data)
