@@ -212,9 +212,11 @@ static int claim_row(struct store *store, const char *hash, uint64_t size, struc
 
 static int place_file(struct blob_writer *w, const char *hash, bool is_new, struct ox_error *err)
 {
-	if (!is_new && g_file_test(blob_path(w->store, hash), G_FILE_TEST_EXISTS))
-		return 0; /* deduplicated: the temporary file goes in free_writer() */
 	char *path = blob_path(w->store, hash);
+	if (!is_new && g_file_test(path, G_FILE_TEST_EXISTS)) {
+		g_free(path);
+		return 0; /* deduplicated: the temporary file goes in free_writer() */
+	}
 	char *dir = g_path_get_dirname(path);
 	int r = -1;
 	if (g_mkdir_with_parents(dir, 0750) < 0) {
