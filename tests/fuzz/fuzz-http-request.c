@@ -4,11 +4,10 @@
  * Input: byte 0 says how many of the following bytes (0-7) are piece sizes;
  * the rest is what a client sends on one connection. The stream is parsed
  * twice: whole, and in pieces of those sizes (1-256 bytes, cycling; one
- * byte at a time when there are none). Both runs must tell the same story,
- * since framing must not depend on how TCP splits a stream, with one
- * exception (see same_story()). Each piece is
- * fed from its own heap copy, freed after the feed, so that ASan catches a
- * read past a piece or a pointer kept into one. */
+ * byte at a time when there are none). Both runs must tell the same story
+ * (but see same_story()), since framing must not depend on how TCP splits
+ * a stream. Each piece is fed from its own heap copy, freed after the feed,
+ * so that ASan catches a read past a piece or a pointer kept into one. */
 #include "http/http-parse.h"
 #include "http/http-private.h"
 
