@@ -215,26 +215,39 @@ static bool status_has_body(int status)
 	return status >= 200 && status != 204 && status != 304;
 }
 
-static void out_append(GByteArray *out, const char *text)
+/* Copies bytes at *p and moves it past them. */
+static void put(char **p, const char *data, size_t len)
 {
-	g_byte_array_append(out, (const guint8 *)text, (guint)strlen(text));
+	memcpy(*p, data, len);
+	*p += len;
 }
 
-static void out_append_uint(GByteArray *out, uint64_t value)
+static void put_str(char **p, const char *text)
+{
+	put(p, text, strlen(text));
+}
+
+static void put_uint(char **p, uint64_t value)
 {
 	char buf[24];
-	char *p = buf + sizeof(buf);
+	char *end = buf + sizeof(buf), *digits = end;
 	do {
-		*--p = (char)('0' + value % 10);
+		*--digits = (char)('0' + value % 10);
 		value /= 10;
 	} while (value > 0);
-	g_byte_array_append(out, (const guint8 *)p, (guint)(buf + sizeof(buf) - p));
+	put(p, digits, (size_t)(end - digits));
 }
+
+/* The fixed text commit() may write: status line and Date/Server lines
+ * without their values, Content-Length, Transfer-Encoding, Connection and
+ * the blank line, with room for two numbers of up to 20 digits. */
+#define COMMIT_FIXED_MAX 192
 
 /* Decides framing and writes the status line and headers into `out`.
  * Called under the lock, once. `final` says the handler already finished,
- * so a buffered body has a known length. Built without printf and sized
- * once for the head and a small body: this runs for every response. */
+ * so a buffered body has a known length. The head is written in place
+ * into `out`, sized once for it and a small body, without printf: this
+ * runs for every response. */
 static void commit(struct http_exchange *ex, bool final)
 {
 	const struct http_request_head *head = ex->head;
@@ -244,43 +257,48 @@ static void commit(struct http_exchange *ex, bool final)
 	ex->close_after =
 		ex->close_after || !head->keep_alive || !ex->body_complete || net_draining();
 	bool has_body = status_has_body(ex->status);
-	if (has_body && !ex->has_length && final) {
-		ex->has_length = true;
-		ex->length = ex->body_bytes;
-	}
-	size_t reserve = 256 + ex->headers->len;
-	if (has_body && ex->has_length && !ex->is_head && ex->length <= HTTP_OUT_COMMIT_SIZE)
-		reserve += (size_t)ex->length;
-	GByteArray *out = ex->out;
-	guint used = out->len;
-	g_byte_array_set_size(out, used + (guint)reserve);
-	g_byte_array_set_size(out, used);
-	out_append(out, "HTTP/1.1 ");
-	out_append_uint(out, (uint64_t)ex->status);
-	out_append(out, " ");
-	out_append(out, http_status_reason(ex->status));
-	out_append(out, "\r\nDate: ");
-	out_append(out, http_date_now());
-	out_append(out, "\r\nServer: OX\r\n");
-	g_byte_array_append(out, (const guint8 *)ex->headers->str, (guint)ex->headers->len);
-	if (has_body) {
-		if (ex->has_length) {
-			out_append(out, "Content-Length: ");
-			out_append_uint(out, ex->length);
-			out_append(out, "\r\n");
+	if (has_body && !ex->has_length) {
+		if (final) {
+			ex->has_length = true;
+			ex->length = ex->body_bytes;
 		} else if (!http10) {
 			ex->chunked = true;
 		} else {
 			ex->close_after = true; /* HTTP/1.0: the end of the body is the close */
 		}
-		if (ex->chunked)
-			out_append(out, "Transfer-Encoding: chunked\r\n");
 	}
+	const char *reason = http_status_reason(ex->status);
+	const char *date = http_date_now();
+	size_t head_max = COMMIT_FIXED_MAX + strlen(reason) + strlen(date) + ex->headers->len;
+	size_t body = 0;
+	if (has_body && ex->has_length && !ex->is_head && ex->length <= HTTP_OUT_COMMIT_SIZE)
+		body = (size_t)ex->length;
+	GByteArray *out = ex->out;
+	guint used = out->len;
+	g_byte_array_set_size(out, (guint)(used + head_max + body));
+	char *start = (char *)out->data + used, *p = start;
+	put_str(&p, "HTTP/1.1 ");
+	put_uint(&p, (uint64_t)ex->status);
+	put_str(&p, " ");
+	put_str(&p, reason);
+	put_str(&p, "\r\nDate: ");
+	put_str(&p, date);
+	put_str(&p, "\r\nServer: OX\r\n");
+	put(&p, ex->headers->str, ex->headers->len);
+	if (has_body && ex->has_length) {
+		put_str(&p, "Content-Length: ");
+		put_uint(&p, ex->length);
+		put_str(&p, "\r\n");
+	}
+	if (ex->chunked)
+		put_str(&p, "Transfer-Encoding: chunked\r\n");
 	if (ex->close_after)
-		out_append(out, "Connection: close\r\n");
+		put_str(&p, "Connection: close\r\n");
 	else if (http10)
-		out_append(out, "Connection: keep-alive\r\n");
-	out_append(out, "\r\n");
+		put_str(&p, "Connection: keep-alive\r\n");
+	put_str(&p, "\r\n");
+	g_assert((size_t)(p - start) <= head_max);
+	g_byte_array_set_size(out, used + (guint)(p - start));
 	ex->committed = true;
 }
 
@@ -423,23 +441,36 @@ void http_reply_status(struct http_exchange *ex, int status, const char *text)
 
 /* --- target --- */
 
+static int split_origin(const char *path, char **path_r, char **query_r);
+
 int http_target_split(const char *target, char **path_r, char **query_r)
 {
 	/* RFC 9112 3.2: origin-form only (absolute-form from proxies is
 	 * accepted by taking its path). */
 	const char *path = target;
+	char *rooted = NULL;
 	if (g_ascii_strncasecmp(target, "http://", 7) == 0 ||
 	    g_ascii_strncasecmp(target, "https://", 8) == 0) {
-		const char *slash = strchr(strstr(target, "//") + 2, '/');
-		path = slash != NULL ? slash : "/";
+		/* The authority ends at the first '/', '?' or '#' (RFC 3986 3.2);
+		 * an empty path is "/" (RFC 9112 3.2.1). */
+		const char *authority = strstr(target, "//") + 2;
+		const char *end = authority + strcspn(authority, "/?#");
+		path = *end == '/' ? end : (rooted = g_strconcat("/", end, NULL));
 	}
 	if (path[0] != '/')
 		return -1;
-	const char *q = strchr(path, '?');
+	int ret = split_origin(path, path_r, query_r);
+	g_free(rooted);
+	return ret;
+}
+
+static int split_origin(const char *path, char **path_r, char **query_r)
+{
+	/* A fragment ends everything; a '?' inside it is no query. */
 	const char *hash = strchr(path, '#');
-	size_t path_len = q != NULL ? (size_t)(q - path) : strlen(path);
-	if (hash != NULL && (q == NULL || hash < q))
-		path_len = (size_t)(hash - path);
+	size_t before_hash = hash != NULL ? (size_t)(hash - path) : strlen(path);
+	const char *q = memchr(path, '?', before_hash);
+	size_t path_len = q != NULL ? (size_t)(q - path) : before_hash;
 	char *decoded;
 	if (memchr(path, '%', path_len) == NULL) {
 		decoded = g_strndup(path, path_len); /* the common case: nothing to decode */
@@ -453,9 +484,7 @@ int http_target_split(const char *target, char **path_r, char **query_r)
 		return (g_free(decoded), -1);
 	*path_r = decoded;
 	*query_r = NULL;
-	if (q != NULL) {
-		const char *end = strchr(q + 1, '#');
-		*query_r = end != NULL ? g_strndup(q + 1, (size_t)(end - q - 1)) : g_strdup(q + 1);
-	}
+	if (q != NULL)
+		*query_r = g_strndup(q + 1, before_hash - (size_t)(q + 1 - path));
 	return 0;
 }

@@ -360,6 +360,35 @@ static int parser_status(struct http_parse *p)
 /* Reads the method at the start of a request. Returns bytes of input used
  * (leading blank lines and the method), 0 when more input is needed, -1 on
  * a malformed method. */
+/* Checks "request-target SP HTTP/D.D [CR]" (RFC 9112 3): a target of
+ * visible ASCII only, one space, a well-formed version. */
+static int check_request_line(struct http_parse *p, const char *line, size_t len)
+{
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	static const char version[] = " HTTP/";
+	size_t vlen = sizeof(version) - 1;
+	if (len < vlen + 3 + 1 || memcmp(line + len - vlen - 3, version, vlen) != 0 ||
+	    !g_ascii_isdigit(line[len - 3]) || line[len - 2] != '.' ||
+	    !g_ascii_isdigit(line[len - 1])) {
+		http_parse_fail(p, 400);
+		return -1;
+	}
+	size_t target_len = len - vlen - 3;
+	if (target_len > p->limits.max_target) {
+		http_parse_fail(p, 414);
+		return -1;
+	}
+	for (size_t k = 0; k < target_len; k++) {
+		unsigned char c = (unsigned char)line[k];
+		if (c <= 0x20 || c >= 0x7f) {
+			http_parse_fail(p, 400);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static ssize_t take_method(struct http_parse *p, const char *data, size_t len, bool *known_r)
 {
 	size_t skip = 0;
@@ -383,8 +412,20 @@ static ssize_t take_method(struct http_parse *p, const char *data, size_t len, b
 		http_parse_fail(p, 400);
 		return -1;
 	}
-	p->head->method = g_strndup(data + skip, i - skip);
+	/* The whole request line first: http-parser, built lenient, takes
+	 * "HTTX/1.1" for a version and spaces inside the target. */
 	p->started = true;
+	const char *nl = memchr(data + i, '\n', len - i);
+	if (nl == NULL) {
+		if (len - i > p->limits.max_target + 16) {
+			http_parse_fail(p, 414);
+			return -1;
+		}
+		return (ssize_t)skip; /* wait for the rest of the line */
+	}
+	if (check_request_line(p, data + i + 1, (size_t)(nl - (data + i + 1))) < 0)
+		return -1;
+	p->head->method = g_strndup(data + skip, i - skip);
 	p->at_start = false;
 	*known_r = parser_knows_method(p->head->method);
 	/* A known method is fed to http-parser as it is. */
