@@ -42,8 +42,8 @@ endif
 
 bench:
 	@scripts/install-deps bench
-	@if [ ! -f build-release/build.ninja ]; then \
-	  meson setup build-release --buildtype=release >/dev/null; fi
+	@if [ -f build-release/build.ninja ]; then meson configure build-release -Dbench=true >/dev/null; \
+	else meson setup build-release --buildtype=release -Dbench=true >/dev/null; fi
 	@ninja -C build-release
 	bench/run
 

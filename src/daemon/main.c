@@ -5,6 +5,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "daemon/demo.h"
 #include "daemon/modules.h"
 #include "http/http.h"
 #include "net/net.h"
@@ -152,6 +153,8 @@ int main(int argc, char **argv)
 	}
 	if (open_store(d.cfg) < 0)
 		goto out;
+	if (demo && demo_seed(d.cfg) < 0)
+		goto out;
 	raise_fd_limit();
 	ox_modules_routes();
 	d.server = net_server_new(d.cfg, data_dir, &error);
@@ -165,9 +168,6 @@ int main(int argc, char **argv)
 	signal_watch(&d, &d.sighup, on_reload_signal, SIGHUP);
 	net_server_start(d.server);
 	net_server_foreach_listener(d.server, log_listener, NULL);
-	if (demo)
-		ox_log_kv(OX_LOG_INFO, "demo", "note",
-		          "demo mode: the demo tenant arrives with the directory", NULL);
 	ox_log_kv(OX_LOG_INFO, "ready", "version", OX_VERSION, "data", data_dir, NULL);
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);

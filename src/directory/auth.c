@@ -72,6 +72,11 @@ int64_t auth_session_lifetime(void)
 	return settings.session_s;
 }
 
+int64_t auth_lockout_seconds(void)
+{
+	return settings.lockout_s;
+}
+
 static void ensure_sodium(void)
 {
 	static gsize done;
@@ -188,18 +193,24 @@ static int load_user(struct store *s, const char *login, struct login_user *u, s
 static int check_app_password(struct store *s, int64_t user_id, const char *password,
                               struct ox_error *err)
 {
-	if (strlen(password) != AUTH_APP_PASSWORD_LEN)
-		return 0;
 	char *hash = sha256_hex(password);
-	int64_t changes = 0;
-	/* The secret has 100 random bits: a fast hash is enough, and the
+	int64_t last_used = 0, now = now_seconds();
+	/* The secret has about 99 random bits: a fast hash is enough, and the
 	 * lookup by hash needs no loop over slow comparisons. */
-	int r = dir_exec(s,
-	                 "UPDATE app_passwords SET last_used = $3 WHERE user_id = $1 AND "
-	                 "secret_hash = $2",
-	                 &changes, err, "isi", user_id, hash, now_seconds());
+	int r = dir_query_int(s,
+	                      "SELECT last_used FROM app_passwords WHERE user_id = $1 AND "
+	                      "secret_hash = $2",
+	                      &last_used, err, "is", user_id, hash);
+	/* last_used is for the owner's overview: a minute's precision spares a
+	 * write on every request of a syncing client. */
+	if (r > 0 && now - last_used >= 60 &&
+	    dir_exec(s,
+	             "UPDATE app_passwords SET last_used = $3 WHERE user_id = $1 AND secret_hash = "
+	             "$2",
+	             NULL, err, "isi", user_id, hash, now) < 0)
+		r = -1;
 	g_free(hash);
-	return r < 0 ? -1 : changes > 0 ? 1 : 0;
+	return r;
 }
 
 /* Burns about as much time as a real verification, so that an unknown
@@ -215,8 +226,102 @@ static void verify_dummy(const char *password)
 	auth_verify_password(dummy, password);
 }
 
+/* Passwords verified a moment ago, so that a DAV client sending Basic
+ * authentication with every request does not pay Argon2id each time.
+ * Keyed by an HMAC (per-process random key) of login and password, so the
+ * table holds nothing a password can be recovered or precomputed from. An
+ * entry only counts while the user's stored hash is still the one it was
+ * verified against: a password changed by any process or node ends it. */
+#define AUTH_CACHE_TTL_US (60 * G_USEC_PER_SEC)
+#define AUTH_CACHE_MAX 10000
+
+struct cached_password {
+	char *hash;
+	gint64 expires;
+};
+
+static GMutex cache_lock;
+static GHashTable *cache;
+static guchar cache_key[32];
+
+static void cached_password_free(gpointer data)
+{
+	struct cached_password *c = data;
+	g_free(c->hash);
+	g_free(c);
+}
+
+static char *cache_name(const char *login, const char *password)
+{
+	ensure_sodium();
+	g_mutex_lock(&cache_lock);
+	if (cache == NULL) {
+		randombytes_buf(cache_key, sizeof(cache_key));
+		cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		                              cached_password_free);
+	}
+	g_mutex_unlock(&cache_lock);
+	GHmac *mac = g_hmac_new(G_CHECKSUM_SHA256, cache_key, sizeof(cache_key));
+	g_hmac_update(mac, (const guchar *)login, (gssize)strlen(login) + 1);
+	g_hmac_update(mac, (const guchar *)password, (gssize)strlen(password));
+	char *name = g_strdup(g_hmac_get_string(mac));
+	g_hmac_unref(mac);
+	return name;
+}
+
+static bool cache_matches(const char *name, const char *hash)
+{
+	g_mutex_lock(&cache_lock);
+	struct cached_password *c = g_hash_table_lookup(cache, name);
+	bool hit = c != NULL && c->expires > g_get_monotonic_time() && strcmp(c->hash, hash) == 0;
+	g_mutex_unlock(&cache_lock);
+	return hit;
+}
+
+static void cache_put(char *name, const char *hash)
+{
+	struct cached_password *c = g_new(struct cached_password, 1);
+	c->hash = g_strdup(hash);
+	c->expires = g_get_monotonic_time() + AUTH_CACHE_TTL_US;
+	g_mutex_lock(&cache_lock);
+	if (g_hash_table_size(cache) >= AUTH_CACHE_MAX)
+		g_hash_table_remove_all(cache);
+	g_hash_table_replace(cache, name, c);
+	g_mutex_unlock(&cache_lock);
+}
+
+/* Checks a local password, through the cache when it can. */
+static bool password_ok(const char *login, const char *hash, const char *password, bool *cached_r)
+{
+	char *name = cache_name(login, password);
+	if (cache_matches(name, hash)) {
+		*cached_r = true;
+		g_free(name);
+		return true;
+	}
+	if (!auth_verify_password(hash, password)) {
+		g_free(name);
+		return false;
+	}
+	cache_put(name, hash);
+	return true;
+}
+
+static bool app_password_shaped(const char *password)
+{
+	if (strlen(password) != AUTH_APP_PASSWORD_LEN)
+		return false;
+	for (int i = 0; i < AUTH_APP_PASSWORD_LEN; i++) {
+		if ((i % 5 == 4) != (password[i] == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* *quiet_r: accepted from the cache or an app password, so the repeated
+ * request of a DAV client writes no audit row and touches no counter. */
 static enum auth_result decide(struct store *s, const struct auth_request *req, const char *login,
-                               int64_t *user_id_r, struct ox_error *err)
+                               int64_t *user_id_r, bool *quiet_r, struct ox_error *err)
 {
 	struct login_user u = {0};
 	int found = load_user(s, login, &u, err);
@@ -228,8 +333,21 @@ static enum auth_result decide(struct store *s, const struct auth_request *req, 
 		goto out;
 	}
 	bool ok = false;
-	if (u.hash != NULL)
-		ok = auth_verify_password(u.hash, req->password);
+	/* App passwords first: checking one costs a hash lookup, and DAV
+	 * clients send theirs with every request. */
+	if (req->allow_app_password && app_password_shaped(req->password)) {
+		int r = check_app_password(s, u.id, req->password, err);
+		if (r < 0) {
+			result = AUTH_ERROR;
+			goto out;
+		}
+		ok = r > 0;
+		*quiet_r = ok;
+	}
+	if (ok)
+		;
+	else if (u.hash != NULL)
+		ok = password_ok(login, u.hash, req->password, quiet_r);
 	else if (u.ldap_dn != NULL && external_verifier != NULL) {
 		int r = external_verifier(login, req->password, err);
 		if (r < 0) {
@@ -239,14 +357,6 @@ static enum auth_result decide(struct store *s, const struct auth_request *req, 
 		ok = r > 0;
 	} else {
 		verify_dummy(req->password);
-	}
-	if (!ok && req->allow_app_password) {
-		int r = check_app_password(s, u.id, req->password, err);
-		if (r < 0) {
-			result = AUTH_ERROR;
-			goto out;
-		}
-		ok = r > 0;
 	}
 	if (ok) {
 		result = u.enabled ? AUTH_OK : AUTH_DISABLED;
@@ -268,6 +378,7 @@ enum auth_result auth_login(struct store *s, const struct auth_request *req, int
 	char *user_subject = g_strdup_printf("user:%s", login);
 	char *addr_subject = g_strdup_printf("addr:%s", req->remote != NULL ? req->remote : "");
 	enum auth_result result = AUTH_ERROR;
+	bool quiet = false;
 	int locked = is_locked(s, user_subject, err);
 	if (locked == 0 && req->remote != NULL)
 		locked = is_locked(s, addr_subject, err);
@@ -276,9 +387,11 @@ enum auth_result auth_login(struct store *s, const struct auth_request *req, int
 	if (locked > 0) {
 		result = AUTH_LOCKED;
 	} else {
-		result = decide(s, req, login, user_id_r, err);
+		result = decide(s, req, login, user_id_r, &quiet, err);
 		if (result == AUTH_ERROR)
 			goto out;
+		if (quiet && result == AUTH_OK)
+			goto out; /* a repeat of a login already recorded */
 		bool own;
 		if (txn_begin(s, &own, err) < 0) {
 			result = AUTH_ERROR;

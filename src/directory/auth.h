@@ -48,6 +48,9 @@ struct auth_request {
 enum auth_result auth_login(struct store *s, const struct auth_request *req, int64_t *user_id_r,
                             struct ox_error *err);
 const char *auth_result_text(enum auth_result r);
+/* How long a lock lasts (auth.lockout): an upper bound on the wait after
+ * AUTH_LOCKED, for answers such as HTTP's Retry-After. */
+int64_t auth_lockout_seconds(void);
 
 /* An external password check for users that have no local password (an
  * LDAP simple bind): 1 right, 0 wrong, -1 unreachable (err set). */
@@ -88,6 +91,18 @@ int session_revoke_all(struct store *s, int64_t user_id, struct ox_error *err);
 /* --- audit log --- */
 int audit_log(struct store *s, const char *actor, const char *action, const char *target,
               const char *remote, bool success, const char *detail, struct ox_error *err);
+/* One entry; ts is in Unix seconds; target, remote and detail may be NULL. */
+struct audit_entry {
+	int64_t id;
+	int64_t ts;
+	char *actor, *action, *target, *remote, *detail;
+	bool success;
+};
+/* The newest `limit` entries, newest first (audit.c). Caller frees with
+ * audit_list_free(). */
+int audit_list(struct store *s, int limit, struct audit_entry **list_r, int *count_r,
+               struct ox_error *err);
+void audit_list_free(struct audit_entry **list, int count);
 
 /* Random token of AUTH_TOKEN_LEN characters into buf (AUTH_TOKEN_LEN + 1). */
 void auth_random_token(char *buf);

@@ -5,13 +5,20 @@
 
 #include <string.h>
 
-static void perm_union(struct folder_perm *acc, const struct folder_perm *p)
+void folder_perm_union(struct folder_perm *acc, const struct folder_perm *p)
 {
 	acc->folder = MAX(acc->folder, p->folder);
 	acc->read = MAX(acc->read, p->read);
 	acc->write = MAX(acc->write, p->write);
 	acc->del = MAX(acc->del, p->del);
 	acc->admin = acc->admin || p->admin;
+}
+
+/* Field by field: memcmp() would also compare padding, which nobody sets. */
+static bool perm_equal(const struct folder_perm *a, const struct folder_perm *b)
+{
+	return a->folder == b->folder && a->read == b->read && a->write == b->write &&
+	       a->del == b->del && a->admin == b->admin;
 }
 
 int folder_rights(struct store *s, int64_t user, int64_t folder_id, struct folder_perm *rights_r,
@@ -46,7 +53,7 @@ int folder_rights(struct store *s, int64_t user, int64_t folder_id, struct folde
 		if (!store_col_is_null(st, 1)) {
 			struct folder_perm p;
 			folder_perm_unpack((uint32_t)store_col_int(st, 1), &p);
-			perm_union(rights_r, &p);
+			folder_perm_union(rights_r, &p);
 		}
 	}
 	store_stmt_done(&st);
@@ -79,8 +86,7 @@ int folder_set_permission(struct store *s, int64_t actor, int64_t folder_id, int
 	uint32_t bits = folder_perm_pack(perm);
 	struct folder_perm check;
 	folder_perm_unpack(bits, &check);
-	if (memcmp(&check, perm, sizeof(check)) != 0 ||
-	    folder_perm_parse(folder_perm_format(perm), &check) < 0)
+	if (!perm_equal(&check, perm) || folder_perm_parse(folder_perm_format(perm), &check) < 0)
 		return ox_error_set(err, OX_ERR_INVALID, "not a valid permission level");
 	struct store_stmt *st =
 		store_prepare(s, "SELECT context_id, kind FROM principals WHERE id = $1", err);

@@ -15,6 +15,9 @@ struct folder_row {
 	enum folder_module module;
 };
 int folder_row(struct store *s, int64_t folder_id, struct folder_row *row_r, struct ox_error *err);
+/* Adds p to acc level by level: a user's rights are the union of their
+ * entry and their groups' entries. */
+void folder_perm_union(struct folder_perm *acc, const struct folder_perm *p);
 int folder_txn_begin(struct store *s, bool *own_r, struct ox_error *err);
 int folder_txn_end(struct store *s, bool own, bool ok, struct ox_error *err);
 bool folder_name_valid(const char *name);

@@ -146,6 +146,21 @@ static int insert_folder(struct store *s, int64_t context_id, int64_t parent_id,
 	return r > 0 ? 0 : -1;
 }
 
+/* 0 with the principal's context (0 for an unknown principal), or -1. */
+static int principal_context(struct store *s, int64_t principal, int64_t *context_r,
+                             struct ox_error *err)
+{
+	struct store_stmt *st =
+		store_prepare(s, "SELECT context_id FROM principals WHERE id = $1", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, principal);
+	int r = store_step(st, err);
+	*context_r = r > 0 ? store_col_int(st, 0) : 0;
+	store_stmt_done(&st);
+	return r < 0 ? -1 : 0;
+}
+
 int folder_create(struct store *s, int64_t actor, int64_t context_id, int64_t parent_id,
                   bool public_tree, enum folder_module module, const char *name, int64_t *id_r,
                   struct ox_error *err)
@@ -174,6 +189,14 @@ int folder_create(struct store *s, int64_t actor, int64_t context_id, int64_t pa
 	} else if (!public_tree) {
 		if (actor == FOLDER_SYSTEM_ACTOR)
 			return ox_error_set(err, OX_ERR_INVALID, "a private folder needs an owner");
+		/* In another context the folder could be shared with that
+		 * context's users: a tenant boundary. */
+		int64_t actor_context = 0;
+		if (principal_context(s, actor, &actor_context, err) < 0)
+			return -1;
+		if (actor_context != context_id)
+			return ox_error_set(err, OX_ERR_INVALID,
+			                    "a private folder lies in its owner's context");
 		owner = actor;
 		account = actor;
 	} else if (actor != FOLDER_SYSTEM_ACTOR) {
@@ -259,6 +282,10 @@ int folder_move(struct store *s, int64_t actor, int64_t folder_id, int64_t new_p
 	struct folder_row row, parent = {0};
 	if (require_admin(s, actor, folder_id, &row, err) < 0)
 		return -1;
+	/* The top of a tree is as folder_create() has it: the owner's for a
+	 * private tree, the system's for the public one. */
+	if (new_parent_id == 0 && actor != FOLDER_SYSTEM_ACTOR && actor != row.owner_id)
+		return ox_error_set(err, OX_ERR_PERM, "only the owner moves a folder to the top");
 	if (new_parent_id != 0) {
 		int found = folder_row(s, new_parent_id, &parent, err);
 		if (found == 0)
@@ -439,50 +466,63 @@ int folder_get(struct store *s, int64_t viewer, int64_t folder_id, struct folder
 	return 1;
 }
 
+/* Ends a folder of folder_list(): kept when the viewer may see it. */
+static void list_add(GPtrArray *visible, struct folder_info *info, int64_t viewer)
+{
+	if (info == NULL)
+		return;
+	if (folder_rights_allow(&info->rights, FOLDER_SEE, false)) {
+		info->shared = info->owner_id != 0 && info->owner_id != viewer;
+		g_ptr_array_add(visible, info);
+	} else {
+		folder_info_clear(info);
+		g_free(info);
+	}
+}
+
 int folder_list(struct store *s, int64_t viewer, enum folder_module module,
                 struct folder_info ***list_r, struct ox_error *err)
 {
 	/* Candidates: the viewer's own folders, and folders with a permission
-	 * naming the viewer or one of its groups. Rights decide the rest. */
-	char *sql = g_strconcat(
-		folder_columns,
-		"WHERE ($2 = 0 OR module = $2) AND (owner_id = $1 OR id IN (SELECT folder_id FROM "
-		"permissions WHERE entity_id = $1 OR entity_id IN (SELECT group_id FROM "
-		"group_members "
-		"WHERE member_id = $1))) ORDER BY COALESCE(owner_id, 0) <> $1, owner_id, module, "
-		"parent_id, name",
-		NULL);
-	struct store_stmt *st = store_prepare(s, sql, err);
-	g_free(sql);
+	 * naming the viewer or one of its groups, with one row per such entry
+	 * so that the rights come from the same query (as folder_rights()
+	 * computes them) rather than from one query per folder. The id last
+	 * keeps a folder's rows together. */
+	struct store_stmt *st = store_prepare(
+		s,
+		"SELECT f.id, f.context_id, COALESCE(f.parent_id, 0), COALESCE(f.owner_id, 0), "
+		"f.module, f.name, f.role, f.modseq, p.bits FROM folders f "
+		"LEFT JOIN permissions p ON p.folder_id = f.id AND (p.entity_id = $1 OR "
+		"p.entity_id IN (SELECT group_id FROM group_members WHERE member_id = $1)) "
+		"WHERE ($2 = 0 OR f.module = $2) AND (f.owner_id = $1 OR p.folder_id IS NOT NULL) "
+		"ORDER BY COALESCE(f.owner_id, 0) <> $1, f.owner_id, f.module, f.parent_id, "
+		"f.name, "
+		"f.id",
+		err);
 	if (st == NULL)
 		return -1;
 	store_bind_int(st, 1, viewer);
 	store_bind_int(st, 2, module);
-	GPtrArray *list = g_ptr_array_new();
-	int r;
-	while ((r = store_step(st, err)) > 0)
-		g_ptr_array_add(list, read_folder(st));
-	store_stmt_done(&st);
 	GPtrArray *visible = g_ptr_array_new();
-	for (guint i = 0; i < list->len; i++) {
-		struct folder_info *info = g_ptr_array_index(list, i);
-		if (r == 0 && info->owner_id == viewer) {
-			/* Own folder: all rights, no query. */
-			info->rights =
-				(struct folder_perm){PERM_FOLDER_ALL, PERM_OBJECTS_ADMIN,
-			                             PERM_OBJECTS_ADMIN, PERM_OBJECTS_ADMIN, true};
-		} else if (r == 0 && folder_rights(s, viewer, info->id, &info->rights, err) < 0) {
-			r = -1;
+	struct folder_info *info = NULL;
+	int r;
+	while ((r = store_step(st, err)) > 0) {
+		if (info == NULL || info->id != store_col_int(st, 0)) {
+			list_add(visible, info, viewer);
+			info = read_folder(st);
+			if (info->owner_id == viewer)
+				info->rights = (struct folder_perm){
+					PERM_FOLDER_ALL, PERM_OBJECTS_ADMIN, PERM_OBJECTS_ADMIN,
+					PERM_OBJECTS_ADMIN, true};
 		}
-		if (r == 0 && folder_rights_allow(&info->rights, FOLDER_SEE, false)) {
-			info->shared = info->owner_id != 0 && info->owner_id != viewer;
-			g_ptr_array_add(visible, info);
-		} else {
-			folder_info_clear(info);
-			g_free(info);
+		if (!store_col_is_null(st, 8)) {
+			struct folder_perm p;
+			folder_perm_unpack((uint32_t)store_col_int(st, 8), &p);
+			folder_perm_union(&info->rights, &p);
 		}
 	}
-	g_ptr_array_unref(list);
+	store_stmt_done(&st);
+	list_add(visible, info, viewer);
 	g_ptr_array_add(visible, NULL);
 	*list_r = (struct folder_info **)g_ptr_array_free(visible, FALSE);
 	if (r < 0)

@@ -81,6 +81,7 @@ void http_builtin_routes(void)
 {
 	http_health_register();
 	http_static_register();
+	http_api_session_register();
 	if (http_settings()->test_routes)
 		http_test_routes_register();
 }

@@ -346,6 +346,14 @@ int http_response_write(struct http_exchange *ex, const void *data, size_t len)
 	}
 	if (ex->status == 0)
 		ex->status = 200;
+	if (ex->has_length && !ex->is_head && ex->body_bytes + len > ex->length) {
+		/* More than declared would be read as the next response: send
+		 * what was declared, then close. */
+		ox_logf(OX_LOG_WARN, "response_length_exceeded", "declared=%" G_GUINT64_FORMAT,
+		        ex->length);
+		len = (size_t)(ex->length - MIN(ex->length, ex->body_bytes));
+		ex->close_after = true;
+	}
 	ex->body_bytes += len;
 	if (!ex->committed && ex->has_length && ex->pending->len == 0) {
 		/* The framing is known: no need to hold the bytes back. */

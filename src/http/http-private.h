@@ -104,5 +104,6 @@ int http_date_parse(const char *text, gint64 *unix_seconds_r);
 void http_health_register(void);
 void http_static_register(void);
 void http_test_routes_register(void);
+void http_api_session_register(void);
 
 #endif

@@ -66,11 +66,16 @@ static int on_head(void *ctx, struct http_request_head *head)
 	struct http_exchange *ex = http_exchange_new(hc, hc->conn, head);
 	hc->ex = ex;
 	hc->requests++;
-	if (http_target_split(head->target, &ex->path, &ex->query) < 0) {
+	if (strcmp(head->target, "*") == 0 && strcmp(head->method, "OPTIONS") == 0) {
+		/* RFC 9112 3.2.4: asterisk-form, answered by the router. */
+		ex->path = g_strdup("*");
+	} else if (http_target_split(head->target, &ex->path, &ex->query) < 0) {
 		http_parse_fail(hc->parser, 400);
 		return -1;
 	}
-	if (head->expect_continue) {
+	/* RFC 9110 10.1.1: never to an HTTP/1.0 client. */
+	if (head->expect_continue && head->version_minor >= 1 &&
+	    http_route_find(ex->path) != NULL) {
 		/* RFC 9110 10.1.1: the client waits for this before the body. */
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
 		net_conn_write(hc->conn, cont, sizeof(cont) - 1);
@@ -103,8 +108,9 @@ static int on_complete(void *ctx)
 	http_exchange_body_done(ex);
 	if (!ex->dispatched)
 		exchange_run(hc, ex);
-	else if (ex->on_worker)
+	else if (ex->on_worker && !net_conn_output_full(hc->conn))
 		net_conn_set_timer(hc->conn, 0); /* the body is in; the handler works */
+	/* (with output stalled, the write timeout armed by the flush stays) */
 	return 0;
 }
 
@@ -333,6 +339,8 @@ static size_t http_input(struct net_conn *conn, void *state, const char *data, s
 			/* Answered inline during the feed: finish it now. */
 			if (http_exchange_flush(hc->ex))
 				exchange_done(hc);
+			else
+				arm_read(hc); /* the client must read what is queued */
 		}
 		if (hc->ex == NULL && !http_parse_started(hc->parser) &&
 		    !net_conn_is_closing(conn)) {
@@ -383,9 +391,8 @@ static void http_eof(struct net_conn *conn, void *state)
 {
 	struct http_conn *hc = state;
 	hc->peer_eof = true;
-	if (hc->ex == NULL)
-		net_conn_close(conn);
-	else if (!hc->ex->on_worker || !hc->ex->body_complete)
+	/* A complete request still gets its answer; exchange_done() closes. */
+	if (hc->ex == NULL || !hc->ex->body_complete)
 		net_conn_close(conn);
 }
 

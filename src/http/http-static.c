@@ -307,14 +307,19 @@ static bool serve_entry(struct http_exchange *ex, struct static_entry *e, bool m
 	                 accepts_gzip(http_request_header(ex, "Accept-Encoding"));
 	if (want_gzip) {
 		g_mutex_lock(&cache_lock);
-		if (e->gzip == NULL && !may_block) {
-			g_mutex_unlock(&cache_lock);
-			return false;
-		}
-		if (e->gzip == NULL)
-			e->gzip = gzip_compress(e->data);
 		GBytes *gz = e->gzip != NULL ? g_bytes_ref(e->gzip) : NULL;
 		g_mutex_unlock(&cache_lock);
+		if (gz == NULL && !may_block)
+			return false;
+		if (gz == NULL) {
+			/* Compressed outside the lock every I/O thread takes; two
+			 * workers may both compress, and one result is kept. */
+			gz = gzip_compress(e->data);
+			g_mutex_lock(&cache_lock);
+			if (e->gzip == NULL && gz != NULL)
+				e->gzip = g_bytes_ref(gz);
+			g_mutex_unlock(&cache_lock);
+		}
 		if (gz != NULL) {
 			/* The gzip variant is another representation: its own ETag. */
 			struct static_meta zmeta = *meta;
@@ -352,6 +357,10 @@ static char *resolve(const char *root, const char *path)
 	for (const char *s = path;;) {
 		const char *end = strchrnul(s, '/');
 		if (end - s == 2 && s[0] == '.' && s[1] == '.')
+			return NULL;
+		/* "/./x" and "//x" name a file twice: one name per file keeps
+		 * the cache free of copies (and "//x" out of redirects). */
+		if ((end - s == 1 && s[0] == '.') || (end == s && s != path && *end != '\0'))
 			return NULL;
 		if (*end == '\0')
 			break;
@@ -432,7 +441,10 @@ static void serve_stream(struct http_exchange *ex, int fd, const struct static_m
 
 static void redirect_to_directory(struct http_exchange *ex)
 {
-	char *escaped = g_uri_escape_string(http_request_path(ex), "/", FALSE);
+	/* Relative to the request ("b" -> "b/"): an absolute path from the
+	 * request could start with "//" and leave the site. */
+	const char *last = strrchr(http_request_path(ex), '/');
+	char *escaped = g_uri_escape_string(last != NULL ? last + 1 : "", NULL, FALSE);
 	char *location = g_strdup_printf("%s/", escaped);
 	http_response_header(ex, "Location", location);
 	http_reply_status(ex, 301, NULL);
@@ -465,7 +477,9 @@ static void static_handler(struct http_exchange *ex, void *data)
 	}
 	struct static_entry *e = cache_lookup(file, false);
 	if (e != NULL && same_file(e, &st)) {
+		g_mutex_lock(&cache_lock);
 		e->checked_us = g_get_monotonic_time();
+		g_mutex_unlock(&cache_lock);
 		serve_entry(ex, e, true);
 		entry_unref(e);
 		goto out;

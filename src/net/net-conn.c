@@ -6,6 +6,8 @@
 #include <string.h>
 
 static void conn_close_handles(struct net_conn *conn);
+static void on_timer(uv_timer_t *timer);
+static void compute_peer(struct net_conn *conn);
 static void conn_start_reading(struct net_conn *conn);
 
 struct net_conn *net_conn_new(struct net_thread *thread, const struct net_listener_kind *kind)
@@ -56,6 +58,7 @@ void net_conn_accepted(struct net_thread *thread, const struct net_listener_kind
 void net_conn_start(struct net_conn *conn)
 {
 	uv_tcp_nodelay(&conn->tcp, 1);
+	compute_peer(conn);
 	conn->state = conn->protocol->open(conn);
 	if (!conn->closing)
 		conn_start_reading(conn);
@@ -71,7 +74,7 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
 	buf->len = sizeof(conn->thread->read_buffer);
 }
 
-static void on_eof(struct net_conn *conn)
+void net_conn_eof(struct net_conn *conn)
 {
 	conn->eof = true;
 	if (conn->reading) {
@@ -91,14 +94,15 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		return;
 	if (nread < 0) {
 		if (nread == UV_EOF)
-			on_eof(conn);
+			net_conn_eof(conn);
 		else
 			net_conn_abort(conn);
 		return;
 	}
 	if (conn->ssl != NULL) {
+		/* Closed, not aborted: OpenSSL's alert should reach the peer. */
 		if (net_tls_input(conn, buf->base, (size_t)nread) < 0)
-			net_conn_abort(conn);
+			net_conn_close(conn);
 		return;
 	}
 	net_conn_deliver(conn, buf->base, (size_t)nread);
@@ -129,6 +133,10 @@ static void conn_offer_input(struct net_conn *conn)
 		size_t len = conn->input->len;
 		size_t used = conn->protocol->input(conn, conn->state,
 		                                    (const char *)conn->input->data, len);
+		if (conn->tls_starting) {
+			conn->tls_starting = false;
+			g_clear_pointer(&conn->input, g_byte_array_unref);
+		}
 		if (conn->input == NULL)
 			break;
 		if (used > 0)
@@ -150,6 +158,10 @@ void net_conn_deliver(struct net_conn *conn, const char *data, size_t len)
 		conn->in_input = true;
 		size_t used = conn->protocol->input(conn, conn->state, data, len);
 		conn->in_input = false;
+		if (conn->tls_starting) {
+			conn->tls_starting = false; /* the rest was plaintext: dropped */
+			return;
+		}
 		if (used >= len || conn->closing)
 			return;
 		data += used;
@@ -380,9 +392,13 @@ void net_conn_close(struct net_conn *conn)
 		net_tls_shutdown(conn);
 	conn->close_after_output = true;
 	conn_stop_reading(conn);
-	if (net_conn_output_pending(conn) == 0)
+	if (net_conn_output_pending(conn) == 0) {
 		conn_close_handles(conn);
-	/* else the flusher closes once the output is out */
+		return;
+	}
+	/* The flusher closes once the output is out; a peer that stops
+	 * reading gets net.read_timeout, then the connection is cut. */
+	uv_timer_start(&conn->timer, on_timer, net_settings()->read_timeout_ms, 0);
 }
 
 void net_conn_abort(struct net_conn *conn)
@@ -424,6 +440,10 @@ static void on_timer(uv_timer_t *timer)
 	struct net_conn *conn = timer->data;
 	if (conn->closing)
 		return;
+	if (conn->close_after_output) {
+		net_conn_abort(conn); /* the close deadline passed */
+		return;
+	}
 	if (conn->protocol->timeout != NULL)
 		conn->protocol->timeout(conn, conn->state);
 	else
@@ -436,8 +456,8 @@ static void on_timer(uv_timer_t *timer)
 
 void net_conn_set_timer(struct net_conn *conn, uint64_t ms)
 {
-	if (conn->closing)
-		return;
+	if (conn->closing || conn->close_after_output)
+		return; /* a closing connection keeps its close deadline */
 	if (ms == 0)
 		uv_timer_stop(&conn->timer);
 	else
@@ -458,22 +478,23 @@ int net_conn_starttls(struct net_conn *conn)
 	conn->ssl = net_tls_new_session();
 	if (conn->ssl == NULL)
 		return -1;
-	/* Bytes after the STARTTLS command are ciphertext the client sent
-	 * early: feed them to the handshake rather than the protocol. */
-	if (conn->input != NULL && conn->input->len > 0) {
-		GByteArray *early = conn->input;
-		conn->input = NULL;
-		int r = net_tls_input(conn, (const char *)early->data, early->len);
-		g_byte_array_unref(early);
-		if (r < 0)
-			return -1;
-	}
+	/* Whatever arrived in the clear after the command was sent before the
+	 * client could know the answer: it is dropped, never taken as if it
+	 * had come over TLS (the STARTTLS injection of CVE-2011-0411). Inside
+	 * the input callback the buffer is still the protocol's, so the drop
+	 * happens when the callback returns. */
+	if (conn->in_input)
+		conn->tls_starting = true;
+	else
+		g_clear_pointer(&conn->input, g_byte_array_unref);
 	return 0;
 }
 
-const char *net_conn_peer(struct net_conn *conn)
+/* Computed once on the I/O thread at accept: workers read it, and the
+ * socket may be gone by then. */
+static void compute_peer(struct net_conn *conn)
 {
-	if (conn->peer == NULL) {
+	{
 		struct sockaddr_storage ss;
 		int len = sizeof(ss);
 		char host[64] = "?";
@@ -492,7 +513,11 @@ const char *net_conn_peer(struct net_conn *conn)
 			conn->peer = g_strdup("?");
 		}
 	}
-	return conn->peer;
+}
+
+const char *net_conn_peer(const struct net_conn *conn)
+{
+	return conn->peer != NULL ? conn->peer : "?";
 }
 
 /* --- worker hand-off --- */

@@ -55,6 +55,7 @@ struct net_conn {
 	bool closing : 1; /* uv_close issued or about to be */
 	bool output_was_full : 1;
 	bool eof : 1;
+	bool tls_starting : 1; /* STARTTLS during input: drop the rest */
 };
 
 struct net_listener {
@@ -145,6 +146,8 @@ void net_tls_shutdown(struct net_conn *conn);
 /* Self-signed certificate (net-tls-cert.c). */
 int net_tls_make_self_signed(const char *cert_path, const char *key_path, char **error_r);
 
+/* The peer finished sending (TCP FIN or TLS close_notify). */
+void net_conn_eof(struct net_conn *conn);
 /* Delivers plaintext to the protocol (net-conn.c), used by TLS. */
 void net_conn_deliver(struct net_conn *conn, const char *data, size_t len);
 /* Queues raw (already encrypted when TLS) bytes. */

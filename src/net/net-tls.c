@@ -160,8 +160,13 @@ static int write_plain(struct net_conn *conn, const void *data, size_t len)
 		if (n <= 0) {
 			int err = SSL_get_error(conn->ssl, n);
 			drain_wbio(conn);
-			if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
-				return 1; /* handshake not finished */
+			if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+				/* Handshake not finished: keep the rest for later. */
+				if (conn->tls_pending == NULL)
+					conn->tls_pending = g_byte_array_new();
+				g_byte_array_append(conn->tls_pending, data, (guint)len);
+				return 1;
+			}
 			ERR_clear_error();
 			return -1;
 		}
@@ -215,8 +220,9 @@ int net_tls_input(struct net_conn *conn, const char *data, size_t len)
 		if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
 			return flush_pending_plaintext(conn);
 		if (err == SSL_ERROR_ZERO_RETURN) {
-			/* close_notify from the peer: like EOF. */
-			net_conn_close(conn);
+			/* close_notify from the peer: an EOF, so the protocol
+			 * still answers what it received. */
+			net_conn_eof(conn);
 			return 0;
 		}
 		if (ox_log_enabled(OX_LOG_DEBUG)) {

@@ -115,7 +115,7 @@ bool net_conn_is_tls(const struct net_conn *conn);
 int net_conn_starttls(struct net_conn *conn);
 
 /* "127.0.0.1:5678" or "[::1]:5678"; valid for the connection's lifetime. */
-const char *net_conn_peer(struct net_conn *conn);
+const char *net_conn_peer(const struct net_conn *conn);
 
 /* Reference counting: a connection's memory lives while references exist,
  * even after it closed. Take one before handing the connection to another

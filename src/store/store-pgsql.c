@@ -82,6 +82,11 @@ static void pg_close(struct store *store)
 	g_free(s);
 }
 
+static bool pg_connected(struct store *store)
+{
+	return PQstatus(conn_of(store)) == CONNECTION_OK;
+}
+
 static int pg_exec(struct store *store, const char *sql, struct ox_error *err)
 {
 	PGresult *res = PQexec(conn_of(store), sql);
@@ -256,6 +261,7 @@ const struct store_driver store_driver_pgsql = {
 	.open = pg_open,
 	.close = pg_close,
 	.exec = pg_exec,
+	.connected = pg_connected,
 	.prepare = pg_prepare,
 	.stmt_free = pg_stmt_free,
 	.step = pg_step,

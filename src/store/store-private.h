@@ -27,6 +27,8 @@ struct store_driver {
 	struct store *(*open)(const char *target, struct ox_error *err);
 	void (*close)(struct store *store);
 	int (*exec)(struct store *store, const char *sql, struct ox_error *err);
+	/* MAY be NULL: the connection is always usable (embedded). */
+	bool (*connected)(struct store *store);
 	/* MUST return a statement embedding struct store_stmt first. */
 	struct store_stmt *(*prepare)(struct store *store, const char *sql, struct ox_error *err);
 	void (*stmt_free)(struct store_stmt *stmt);

@@ -4,6 +4,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "store/blob.h"
+#include "store/store-private.h"
 #include "store/store.h"
 
 #include <string.h>
@@ -43,8 +44,11 @@ void store_thread_configure(const struct ox_config *cfg)
 struct store *store_thread_get(struct ox_error *err)
 {
 	struct store *s = g_private_get(&thread_store);
-	if (s != NULL)
+	if (s != NULL && (s->driver->connected == NULL || s->driver->connected(s)))
 		return s;
+	/* A lost server connection: open a new one (the old one closes). */
+	if (s != NULL)
+		g_private_replace(&thread_store, NULL);
 	g_mutex_lock(&settings_lock);
 	char *driver = g_strdup(thread_driver);
 	char *target = g_strdup(thread_target);

@@ -345,6 +345,16 @@ static void test_auth(struct store_fixture *f, gconstpointer data)
 	                0);
 	g_assert_cmpint(login(S(f), "alice@acme.example", app, "10.0.0.6", NULL), ==, AUTH_FAILED);
 
+	/* A changed password takes effect at once, though the old one was
+	 * verified (and cached) a moment ago. */
+	g_assert_cmpint(login(S(f), "alice@acme.example", "correct horse", "10.0.0.7", NULL), ==,
+	                AUTH_OK);
+	g_assert_cmpint(user_set_password(S(f), "alice@acme.example", "new horse", &err), ==, 0);
+	g_assert_cmpint(login(S(f), "alice@acme.example", "correct horse", "10.0.0.7", NULL), ==,
+	                AUTH_FAILED);
+	g_assert_cmpint(login(S(f), "alice@acme.example", "new horse", "10.0.0.7", NULL), ==,
+	                AUTH_OK);
+
 	/* Logins are audited. */
 	int64_t audited = 0;
 	struct store_stmt *st =
