@@ -34,8 +34,6 @@ struct http_parse {
 	char last_byte; /* the last byte http-parser consumed */
 };
 
-static http_parser_settings settings;
-
 void http_parse_fail(struct http_parse *p, int status)
 {
 	if (p->status == 0)
@@ -285,23 +283,21 @@ static void reset_message(struct http_parse *p)
 	p->parser.data = p;
 }
 
+/* Constant, so I/O threads starting at once never see it half-filled. */
+static const http_parser_settings settings = {
+	.on_url = on_url,
+	.on_header_field = on_header_field,
+	.on_header_value = on_header_value,
+	.on_headers_complete = on_headers_complete,
+	.on_body = on_body,
+	.on_chunk_header = on_chunk_header,
+	.on_chunk_complete = on_chunk_complete,
+	.on_message_complete = on_message_complete,
+};
+
 struct http_parse *http_parse_new(const struct http_parse_limits *limits,
                                   const struct http_parse_handler *handler, void *ctx)
 {
-	if (settings.on_url == NULL) {
-		/* Constant after the first call; benign if two threads race here. */
-		http_parser_settings s = {
-			.on_url = on_url,
-			.on_header_field = on_header_field,
-			.on_header_value = on_header_value,
-			.on_headers_complete = on_headers_complete,
-			.on_body = on_body,
-			.on_chunk_header = on_chunk_header,
-			.on_chunk_complete = on_chunk_complete,
-			.on_message_complete = on_message_complete,
-		};
-		settings = s;
-	}
 	struct http_parse *p = g_new0(struct http_parse, 1);
 	p->limits = *limits;
 	p->handler = handler;
