@@ -1,6 +1,7 @@
 #include "daemon/modules.h"
 
 #include "core/options.h"
+#include "dav/dav.h"
 #include "directory/auth.h"
 #include "directory/directory-ldap.h"
 #include "folder/folder.h"
@@ -38,4 +39,5 @@ void ox_modules_configure(const struct ox_config *cfg)
 void ox_modules_routes(void)
 {
 	http_builtin_routes();
+	dav_routes(); /* /.well-known/caldav and carddav come with CalDAV */
 }

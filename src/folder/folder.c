@@ -484,20 +484,24 @@ int folder_list(struct store *s, int64_t viewer, enum folder_module module,
                 struct folder_info ***list_r, struct ox_error *err)
 {
 	/* Candidates: the viewer's own folders, and folders with a permission
-	 * naming the viewer or one of its groups, with one row per such entry
+	 * naming the viewer or one of its groups (each found through an index,
+	 * however many folders the context holds), with one row per such entry
 	 * so that the rights come from the same query (as folder_rights()
 	 * computes them) rather than from one query per folder. The id last
 	 * keeps a folder's rows together. */
 	struct store_stmt *st = store_prepare(
 		s,
+		"WITH ent (id) AS (SELECT CAST($1 AS BIGINT) UNION ALL "
+		"SELECT group_id FROM group_members WHERE member_id = $1) "
 		"SELECT f.id, f.context_id, COALESCE(f.parent_id, 0), COALESCE(f.owner_id, 0), "
 		"f.module, f.name, f.role, f.modseq, p.bits FROM folders f "
-		"LEFT JOIN permissions p ON p.folder_id = f.id AND (p.entity_id = $1 OR "
-		"p.entity_id IN (SELECT group_id FROM group_members WHERE member_id = $1)) "
-		"WHERE ($2 = 0 OR f.module = $2) AND (f.owner_id = $1 OR p.folder_id IS NOT NULL) "
+		"LEFT JOIN permissions p ON p.folder_id = f.id "
+		"AND p.entity_id IN (SELECT id FROM ent) "
+		"WHERE f.id IN (SELECT id FROM folders WHERE owner_id = $1 UNION "
+		"SELECT folder_id FROM permissions WHERE entity_id IN (SELECT id FROM ent)) "
+		"AND ($2 = 0 OR f.module = $2) "
 		"ORDER BY COALESCE(f.owner_id, 0) <> $1, f.owner_id, f.module, f.parent_id, "
-		"f.name, "
-		"f.id",
+		"f.name, f.id",
 		err);
 	if (st == NULL)
 		return -1;

@@ -136,6 +136,48 @@ static const struct store_migration migrations[] = {
          " account_id BIGINT NOT NULL,"
          " parent_id BIGINT,"
          " modseq BIGINT NOT NULL);"},
+	{3, "documents with versions, dead properties, DAV locks",
+         /* A document is a name in a files folder; its content is the
+          * current row of document_versions. Every version holds a
+          * reference on its blob. */
+         "CREATE TABLE documents ("
+         " id @ID@,"
+         " folder_id BIGINT NOT NULL REFERENCES folders (id) ON DELETE CASCADE,"
+         " name TEXT NOT NULL,"
+         " version INTEGER NOT NULL,"
+         " created BIGINT NOT NULL,"
+         " UNIQUE (folder_id, name));"
+         "CREATE TABLE document_versions ("
+         " document_id BIGINT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,"
+         " version INTEGER NOT NULL,"
+         " blob_hash TEXT NOT NULL,"
+         " size BIGINT NOT NULL,"
+         " content_type TEXT NOT NULL,"
+         " created_by BIGINT,"
+         " created BIGINT NOT NULL,"
+         " PRIMARY KEY (document_id, version));"
+         /* WebDAV dead properties of a folder (document_id 0) or of one of
+          * its documents; value is the property element as XML text. */
+         "CREATE TABLE dead_properties ("
+         " folder_id BIGINT NOT NULL REFERENCES folders (id) ON DELETE CASCADE,"
+         " document_id BIGINT NOT NULL,"
+         " namespace TEXT NOT NULL,"
+         " name TEXT NOT NULL,"
+         " value TEXT NOT NULL,"
+         " PRIMARY KEY (folder_id, document_id, namespace, name));"
+         /* WebDAV locks are on names, not objects (RFC 4918 6): a tree
+          * ('files/42') and a path in it. depth -1 is infinity. */
+         "CREATE TABLE dav_locks ("
+         " token TEXT PRIMARY KEY,"
+         " tree TEXT NOT NULL,"
+         " path TEXT NOT NULL,"
+         " depth INTEGER NOT NULL,"
+         " exclusive INTEGER NOT NULL,"
+         " owner TEXT,"
+         " principal_id BIGINT NOT NULL REFERENCES principals (id) ON DELETE CASCADE,"
+         " timeout BIGINT NOT NULL,"
+         " expires BIGINT NOT NULL);"
+         "CREATE INDEX dav_locks_tree ON dav_locks (tree, path);"},
 };
 
 const struct store_migration *store_migrations(size_t *count_r)

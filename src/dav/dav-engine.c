@@ -1,0 +1,359 @@
+/* The DAV engine: picks the provider for a path, authenticates, parses the
+ * path into segments, runs the method from the table, and holds what every
+ * method shares (If header and locks, multistatus, dates, errors). */
+#include "core/log.h"
+#include "dav/dav-private.h"
+#include "dav/dav.h"
+#include "http/http-auth.h"
+#include "http/http-error.h"
+#include "http/http.h"
+
+#include <libxml/parser.h>
+#include <string.h>
+
+#define DAV_SEGS_MAX 64
+#define DAV_MS_FLUSH (32 * 1024)
+
+static const struct dav_provider *const providers[] = {
+	&dav_files_provider,
+};
+
+static const struct {
+	const char *name;
+	dav_method_fn *fn;
+} methods[] = {
+	{"OPTIONS", dav_options}, {"PROPFIND", dav_propfind}, {"PROPPATCH", dav_proppatch},
+	{"GET", dav_get},         {"HEAD", dav_get},          {"PUT", dav_put},
+	{"DELETE", dav_delete},   {"MKCOL", dav_mkcol},       {"COPY", dav_copy},
+	{"MOVE", dav_move},       {"LOCK", dav_lock},         {"UNLOCK", dav_unlock},
+};
+
+#define DAV_ALLOW                                                                                  \
+	"OPTIONS, PROPFIND, PROPPATCH, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, LOCK, UNLOCK"
+
+/* --- paths --- */
+
+static void segs_free(char **segs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		g_free(segs[i]);
+	g_free(segs);
+}
+
+/* Splits a raw (still escaped) absolute path below `prefix` into decoded
+ * segments. Escaped slashes, NULs, "." and ".." are refused. */
+static char **split_segments(const char *raw, const char *prefix, size_t *n_r)
+{
+	size_t plen = strlen(prefix);
+	if (strncmp(raw, prefix, plen) != 0) {
+		/* "/dav/files" without its slash names the same space. */
+		if (strncmp(raw, prefix, plen - 1) != 0 || raw[plen - 1] != '\0')
+			return NULL;
+		*n_r = 0;
+		return g_new0(char *, 1);
+	}
+	gchar **parts = g_strsplit(raw + plen, "/", -1);
+	GPtrArray *segs = g_ptr_array_new();
+	bool ok = true;
+	for (gchar **p = parts; ok && *p != NULL; p++) {
+		if (**p == '\0')
+			continue; /* doubled or trailing slash */
+		char *seg = g_uri_unescape_string(*p, "/");
+		ok = seg != NULL && *seg != '\0' && strcmp(seg, ".") != 0 &&
+		     strcmp(seg, "..") != 0 && g_utf8_validate(seg, -1, NULL) &&
+		     segs->len < DAV_SEGS_MAX;
+		if (ok)
+			g_ptr_array_add(segs, seg);
+		else
+			g_free(seg);
+	}
+	g_strfreev(parts);
+	*n_r = segs->len;
+	g_ptr_array_add(segs, NULL);
+	char **out = (char **)g_ptr_array_free(segs, FALSE);
+	if (!ok) {
+		segs_free(out, *n_r);
+		return NULL;
+	}
+	return out;
+}
+
+/* The path of a request target or a Destination URL, still escaped. */
+static char *raw_path(const char *target)
+{
+	const char *p = target;
+	if (*p != '/') {
+		const char *scheme = strstr(p, "://");
+		if (scheme == NULL)
+			return NULL;
+		p = strchr(scheme + 3, '/');
+		if (p == NULL)
+			return NULL;
+	}
+	size_t len = strcspn(p, "?#");
+	return g_strndup(p, len);
+}
+
+char **dav_target_segs(const struct dav_request *rq, const char *target, size_t *n_r)
+{
+	char *raw = raw_path(target);
+	if (raw == NULL)
+		return NULL;
+	char **segs = split_segments(raw, rq->provider->prefix, n_r);
+	g_free(raw);
+	return segs;
+}
+
+char *dav_path_join(char **segs, size_t n)
+{
+	GString *s = g_string_new(NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			g_string_append_c(s, '/');
+		g_string_append(s, segs[i]);
+	}
+	return g_string_free(s, FALSE);
+}
+
+char *dav_href(const struct dav_request *rq, char **segs, size_t n, bool collection)
+{
+	GString *s = g_string_new(rq->provider->prefix);
+	for (size_t i = 0; i < n; i++) {
+		char *esc = g_uri_escape_string(segs[i], "!$&'()*+,;=:@-._~", FALSE);
+		g_string_append(s, esc);
+		g_free(esc);
+		if (i + 1 < n || collection)
+			g_string_append_c(s, '/');
+	}
+	return g_string_free(s, FALSE);
+}
+
+void dav_resource_clear(struct dav_request *rq, struct dav_resource *res)
+{
+	if (res->pdata != NULL)
+		rq->provider->release(res);
+	g_free(res->content_type);
+	g_free(res->etag);
+	g_free(res->display_name);
+	memset(res, 0, sizeof(*res));
+}
+
+/* --- replies --- */
+
+void dav_reply_error(struct dav_request *rq, const struct ox_error *err)
+{
+	int status = http_error_status(err->code);
+	if (status >= 500)
+		ox_log_kv(OX_LOG_ERROR, "dav_error", "method", http_request_method(rq->ex), "code",
+		          ox_error_code_name(err->code), "message", err->message, NULL);
+	http_reply_status(rq->ex, status, status >= 500 ? NULL : err->message);
+}
+
+void dav_reply_precondition(struct dav_request *rq, int status, const char *condition)
+{
+	char *body = g_strdup_printf("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	                             "<D:error xmlns:D=\"DAV:\"><D:%s/></D:error>\n",
+	                             condition);
+	http_reply(rq->ex, status, "application/xml; charset=utf-8", body, strlen(body));
+	g_free(body);
+}
+
+int dav_read_xml_body_or_reply(struct dav_request *rq, char **body_r, size_t *len_r)
+{
+	*body_r = NULL;
+	*len_r = 0;
+	const char *cl = http_request_header(rq->ex, "Content-Length");
+	if (cl != NULL && g_ascii_strtoull(cl, NULL, 10) > DAV_XML_BODY_MAX) {
+		http_reply_status(rq->ex, 413, NULL);
+		return -1;
+	}
+	GByteArray *buf = g_byte_array_new();
+	char chunk[16384];
+	ssize_t got;
+	while ((got = http_request_read_body(rq->ex, chunk, sizeof(chunk))) > 0) {
+		if (buf->len + (size_t)got > DAV_XML_BODY_MAX) {
+			g_byte_array_unref(buf);
+			http_reply_status(rq->ex, 413, NULL);
+			return -1;
+		}
+		g_byte_array_append(buf, (const guint8 *)chunk, (guint)got);
+	}
+	if (got < 0) {
+		g_byte_array_unref(buf);
+		http_reply_status(rq->ex, 400, "the request body ended early\n");
+		return -1;
+	}
+	*len_r = buf->len;
+	if (buf->len == 0) {
+		g_byte_array_unref(buf);
+		return 0;
+	}
+	g_byte_array_append(buf, (const guint8 *)"", 1);
+	*body_r = (char *)g_byte_array_free(buf, FALSE);
+	return 0;
+}
+
+static const char *const wdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+static const char *const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+void dav_http_date(int64_t t, char buf[40])
+{
+	GDateTime *d = g_date_time_new_from_unix_utc(t);
+	if (d == NULL) {
+		g_strlcpy(buf, "Thu, 01 Jan 1970 00:00:00 GMT", 40);
+		return;
+	}
+	g_snprintf(buf, 40, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+	           wdays[g_date_time_get_day_of_week(d) % 7], g_date_time_get_day_of_month(d),
+	           months[g_date_time_get_month(d) - 1], g_date_time_get_year(d),
+	           g_date_time_get_hour(d), g_date_time_get_minute(d), g_date_time_get_second(d));
+	g_date_time_unref(d);
+}
+
+void dav_iso_date(int64_t t, char buf[40])
+{
+	GDateTime *d = g_date_time_new_from_unix_utc(t);
+	if (d == NULL) {
+		g_strlcpy(buf, "1970-01-01T00:00:00Z", 40);
+		return;
+	}
+	g_snprintf(buf, 40, "%04d-%02d-%02dT%02d:%02d:%02dZ", g_date_time_get_year(d),
+	           g_date_time_get_month(d), g_date_time_get_day_of_month(d),
+	           g_date_time_get_hour(d), g_date_time_get_minute(d), g_date_time_get_second(d));
+	g_date_time_unref(d);
+}
+
+int dav_depth(struct dav_request *rq, int fallback)
+{
+	const char *d = http_request_header(rq->ex, "Depth");
+	if (d == NULL)
+		return fallback;
+	if (strcmp(d, "0") == 0)
+		return 0;
+	if (strcmp(d, "1") == 0)
+		return 1;
+	if (g_ascii_strcasecmp(d, "infinity") == 0)
+		return -1;
+	return -2;
+}
+
+/* --- multistatus --- */
+
+void dav_ms_begin(struct dav_ms *ms, struct dav_request *rq, int status)
+{
+	ms->rq = rq;
+	ms->failed = false;
+	ms->buf = g_string_new("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	                       "<D:multistatus xmlns:D=\"DAV:\">\n");
+	http_response_status(rq->ex, status);
+	http_response_header(rq->ex, "Content-Type", "application/xml; charset=utf-8");
+}
+
+static void ms_flush(struct dav_ms *ms)
+{
+	if (!ms->failed && ms->buf->len > 0 &&
+	    http_response_write(ms->rq->ex, ms->buf->str, ms->buf->len) < 0)
+		ms->failed = true;
+	g_string_truncate(ms->buf, 0);
+}
+
+void dav_ms_append(struct dav_ms *ms, const char *text)
+{
+	g_string_append(ms->buf, text);
+	if (ms->buf->len >= DAV_MS_FLUSH)
+		ms_flush(ms);
+}
+
+void dav_ms_end(struct dav_ms *ms)
+{
+	g_string_append(ms->buf, "</D:multistatus>\n");
+	ms_flush(ms);
+	g_string_free(ms->buf, TRUE);
+	http_response_finish(ms->rq->ex);
+}
+
+/* --- OPTIONS --- */
+
+void dav_options(struct dav_request *rq)
+{
+	http_response_status(rq->ex, 200);
+	http_response_header(rq->ex, "DAV", "1, 2, 3");
+	http_response_header(rq->ex, "Allow", DAV_ALLOW);
+	http_response_header(rq->ex, "MS-Author-Via", "DAV");
+	http_response_content_length(rq->ex, 0);
+	http_response_finish(rq->ex);
+}
+
+/* --- the handler --- */
+
+static const struct dav_provider *provider_for(const char *raw)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(providers); i++) {
+		const char *prefix = providers[i]->prefix;
+		size_t plen = strlen(prefix);
+		if (strncmp(raw, prefix, plen) == 0 ||
+		    (strncmp(raw, prefix, plen - 1) == 0 && raw[plen - 1] == '\0'))
+			return providers[i];
+	}
+	return NULL;
+}
+
+static dav_method_fn *method_for(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(methods); i++) {
+		if (strcmp(methods[i].name, name) == 0)
+			return methods[i].fn;
+	}
+	return NULL;
+}
+
+static void dav_handler(struct http_exchange *ex, void *data)
+{
+	struct dav_request rq = {.ex = ex};
+	dav_method_fn *fn = method_for(http_request_method(ex));
+	if (fn == NULL) {
+		http_response_header(ex, "Allow", DAV_ALLOW);
+		http_reply_status(ex, 405, NULL);
+		return;
+	}
+	if (http_require_user_or_reply(ex, &rq.user) < 0)
+		return;
+	char *raw = raw_path(http_request_target(ex));
+	rq.provider = raw != NULL ? provider_for(raw) : NULL;
+	if (rq.provider == NULL) {
+		g_free(raw);
+		http_reply_status(ex, 404, NULL);
+		return;
+	}
+	rq.segs = split_segments(raw, rq.provider->prefix, &rq.nsegs);
+	g_free(raw);
+	if (rq.segs == NULL) {
+		http_reply_status(ex, 400, "malformed path\n");
+		return;
+	}
+	struct ox_error err = {0};
+	if ((rq.store = http_store_or_reply(ex)) == NULL)
+		goto out;
+	if (rq.provider->request_begin != NULL && rq.provider->request_begin(&rq, &err) < 0) {
+		dav_reply_error(&rq, &err);
+		goto out;
+	}
+	fn(&rq);
+	if (rq.provider->request_done != NULL)
+		rq.provider->request_done(&rq);
+out:
+	segs_free(rq.segs, rq.nsegs);
+}
+
+static const struct http_route dav_route = {
+	.prefix = "/dav/",
+	.methods = NULL,
+	.handler = dav_handler,
+};
+
+void dav_routes(void)
+{
+	xmlInitParser();
+	http_route_add(&dav_route);
+}

@@ -1,0 +1,209 @@
+/* The DAV engine and its providers. The engine owns the protocol (methods,
+ * XML, If headers, locks, multistatus); a provider owns a URL space below
+ * /dav/ and maps it to a service, which decides every access. */
+#ifndef OX_DAV_PRIVATE_H
+#define OX_DAV_PRIVATE_H
+
+#include "core/error.h"
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct http_exchange;
+struct store;
+struct dav_provider;
+
+#define DAV_XML_BODY_MAX (1024 * 1024)
+#define DAV_LOCK_TIMEOUT_DEFAULT 3600
+#define DAV_LOCK_TIMEOUT_MAX (7 * 24 * 3600)
+
+/* One request as the engine and its provider see it. */
+struct dav_request {
+	struct http_exchange *ex;
+	struct store *store;
+	int64_t user;
+	const struct dav_provider *provider;
+	char **segs; /* decoded segments after the provider's prefix */
+	size_t nsegs;
+	void *pstate; /* the provider's, freed by its request_done */
+};
+
+/* What a path names. Providers fill it; pdata is theirs. */
+struct dav_resource {
+	bool exists;
+	bool collection;
+	bool parent_exists; /* for unmapped names: the parent is a collection */
+	uint64_t length;
+	char *content_type;
+	char *etag; /* quoted strong ETag, or NULL */
+	int64_t created, modified;
+	char *display_name;
+	void *pdata;
+};
+
+struct dav_lock {
+	char *token;
+	char *path; /* segments after the provider prefix joined by '/' */
+	int depth;  /* 0 or -1 (infinity) */
+	bool exclusive;
+	char *owner; /* XML text of DAV:owner, or NULL */
+	int64_t principal_id;
+	int64_t timeout;
+	int64_t expires;
+};
+
+struct dav_prop_op {
+	char *ns; /* "" for none */
+	char *name;
+	char *value; /* the element as XML text; NULL for remove */
+};
+
+typedef int dav_member_fn(const char *name, struct dav_resource *member, void *ctx);
+typedef int dav_sink_fn(const void *data, size_t len, void *ctx);
+typedef ssize_t dav_source_fn(void *buf, size_t len, void *ctx);
+typedef int dav_prop_fn(const char *ns, const char *name, const char *value, void *ctx);
+
+/* A URL space. Every function returns 0 / -1 with err (lookup: 1 / 0 /
+ * -1) and MUST decide access through its service. Resources passed in
+ * come from this provider's lookup. */
+struct dav_provider {
+	const char *prefix; /* "/dav/files/" */
+	/* MAY set rq->pstate; request_done MUST free it. */
+	int (*request_begin)(struct dav_request *rq, struct ox_error *err);
+	void (*request_done)(struct dav_request *rq);
+	/* MUST fill res for segs (exists or not; parent_exists). */
+	int (*lookup)(struct dav_request *rq, char **segs, size_t n, struct dav_resource *res,
+	              struct ox_error *err);
+	void (*release)(struct dav_resource *res); /* frees pdata */
+	int (*members)(struct dav_request *rq, struct dav_resource *coll, dav_member_fn *fn,
+	               void *ctx, struct ox_error *err);
+	int (*get)(struct dav_request *rq, struct dav_resource *res, uint64_t offset,
+	           uint64_t length, dav_sink_fn *sink, void *ctx, struct ox_error *err);
+	/* Creates or replaces; res is updated; content_type MAY be NULL. */
+	int (*put)(struct dav_request *rq, struct dav_resource *res, const char *content_type,
+	           dav_source_fn *src, void *ctx, bool *created_r, struct ox_error *err);
+	int (*mkcol)(struct dav_request *rq, struct dav_resource *res, struct ox_error *err);
+	int (*remove)(struct dav_request *rq, struct dav_resource *res, struct ox_error *err);
+	/* dst is unmapped with a parent. */
+	int (*copy)(struct dav_request *rq, struct dav_resource *src, struct dav_resource *dst,
+	            bool recursive, struct ox_error *err);
+	int (*move)(struct dav_request *rq, struct dav_resource *src, struct dav_resource *dst,
+	            struct ox_error *err);
+	int (*props)(struct dav_request *rq, struct dav_resource *res, dav_prop_fn *fn, void *ctx,
+	             struct ox_error *err);
+	int (*proppatch)(struct dav_request *rq, struct dav_resource *res,
+	                 const struct dav_prop_op *ops, size_t n, struct ox_error *err);
+	/* Locks of the request's tree. */
+	int (*locks)(struct dav_request *rq, GArray **locks_r, struct ox_error *err);
+	/* MUST make the token and set principal_id and expires. */
+	int (*lock_create)(struct dav_request *rq, struct dav_resource *res, struct dav_lock *lock,
+	                   struct ox_error *err);
+	int (*lock_refresh)(struct dav_request *rq, const char *token, int64_t timeout,
+	                    struct ox_error *err);
+	int (*lock_remove)(struct dav_request *rq, const char *token, struct ox_error *err);
+	int (*locks_drop)(struct dav_request *rq, const char *path, struct ox_error *err);
+};
+
+extern const struct dav_provider dav_files_provider;
+
+/* --- XML (dav-xml.c, pure) --- */
+#define DAV_NS "DAV:"
+struct dav_prop_name {
+	char *ns;
+	char *name;
+};
+enum dav_propfind_kind {
+	DAV_PROPFIND_ALLPROP,
+	DAV_PROPFIND_PROPNAME,
+	DAV_PROPFIND_PROP,
+};
+struct dav_propfind {
+	enum dav_propfind_kind kind;
+	GArray *props; /* struct dav_prop_name: PROP, or allprop's include */
+};
+/* An empty body is allprop. -1 with OX_ERR_INVALID on malformed XML. */
+int dav_parse_propfind(const char *body, size_t len, struct dav_propfind *pf_r,
+                       struct ox_error *err);
+void dav_propfind_clear(struct dav_propfind *pf);
+/* DAV:propertyupdate, in document order. */
+int dav_parse_proppatch(const char *body, size_t len, GArray **ops_r, struct ox_error *err);
+void dav_prop_ops_free(GArray **ops);
+struct dav_lockinfo {
+	bool exclusive;
+	char *owner; /* XML text */
+};
+int dav_parse_lockinfo(const char *body, size_t len, struct dav_lockinfo *li_r,
+                       struct ox_error *err);
+/* Escapes text for XML content and attributes. */
+char *dav_xml_escape(const char *text);
+
+/* --- If header (dav-if.c, pure parsing) --- */
+struct dav_if_cond {
+	bool negate;
+	bool is_etag;
+	char *value; /* a state token (without <>), or an entity tag with quotes */
+};
+struct dav_if_list {
+	char *tag;     /* resource tag (a URL, without <>), or NULL */
+	GArray *conds; /* struct dav_if_cond */
+};
+/* Parses RFC 4918 10.4; NULL with err on a malformed header. */
+GPtrArray *dav_if_parse(const char *header, struct ox_error *err);
+/* What one state is, for evaluating a condition against a resource. */
+typedef bool dav_if_token_fn(const char *token, const char *tag, void *ctx);
+typedef const char *dav_if_etag_fn(const char *tag, void *ctx);
+bool dav_if_evaluate(GPtrArray *lists, dav_if_token_fn *token_fn, dav_if_etag_fn *etag_fn,
+                     void *ctx);
+
+/* --- engine helpers (dav-engine.c) --- */
+char *dav_href(const struct dav_request *rq, char **segs, size_t n, bool collection);
+char *dav_path_join(char **segs, size_t n);
+/* Parses a URL or absolute path into segments below the provider prefix;
+ * NULL when it is not in this provider's space. */
+char **dav_target_segs(const struct dav_request *rq, const char *target, size_t *n_r);
+void dav_resource_clear(struct dav_request *rq, struct dav_resource *res);
+/* Reads an XML body up to DAV_XML_BODY_MAX: 0 with *body_r (NULL when
+ * empty), or -1 after answering (413, 415). */
+int dav_read_xml_body_or_reply(struct dav_request *rq, char **body_r, size_t *len_r);
+void dav_reply_error(struct dav_request *rq, const struct ox_error *err);
+void dav_reply_precondition(struct dav_request *rq, int status, const char *condition);
+/* RFC 1123 date into buf. */
+void dav_http_date(int64_t t, char buf[40]);
+void dav_iso_date(int64_t t, char buf[40]);
+/* Depth header: 0, 1, -1 (infinity); `fallback` when absent; -2 when malformed. */
+int dav_depth(struct dav_request *rq, int fallback);
+
+/* Streams a multistatus body. */
+struct dav_ms {
+	struct dav_request *rq;
+	GString *buf;
+	bool failed;
+};
+void dav_ms_begin(struct dav_ms *ms, struct dav_request *rq, int status);
+void dav_ms_append(struct dav_ms *ms, const char *text);
+void dav_ms_end(struct dav_ms *ms);
+
+/* Locks and If: 0 go on, -1 after answering (412, 423, 400). `deep`
+ * includes locks below the path; `membership` the parent's locks (a
+ * member is added or removed). */
+struct dav_ifstate {
+	GPtrArray *lists; /* parsed If header, or NULL */
+	GArray *locks;    /* the tree's locks */
+};
+int dav_if_check_or_reply(struct dav_request *rq, struct dav_ifstate *st, struct dav_resource *res);
+int dav_locks_check_or_reply(struct dav_request *rq, struct dav_ifstate *st, char **segs, size_t n,
+                             bool deep, bool membership);
+void dav_ifstate_clear(struct dav_ifstate *st);
+bool dav_lock_covers(const struct dav_lock *lock, const char *path);
+void dav_lock_clear(struct dav_lock *lock);
+void dav_lockdiscovery_xml(struct dav_request *rq, GString *out, const char *path);
+
+/* --- methods --- */
+typedef void dav_method_fn(struct dav_request *rq);
+dav_method_fn dav_options, dav_propfind, dav_proppatch, dav_get, dav_put, dav_delete, dav_mkcol,
+	dav_copy, dav_move, dav_lock, dav_unlock;
+
+#endif
