@@ -50,8 +50,9 @@ int session_lookup(struct store *s, const char *token, struct auth_session *sess
 	struct store_stmt *st = store_prepare(s,
 	                                      "SELECT s.user_id, s.csrf, s.expires FROM sessions s "
 	                                      "JOIN principals p ON p.id = s.user_id "
+	                                      "JOIN contexts c ON c.id = p.context_id "
 	                                      "WHERE s.token_hash = $1 AND s.expires > $2 "
-	                                      "AND p.enabled = 1",
+	                                      "AND p.enabled = 1 AND c.enabled = 1",
 	                                      err);
 	int r = -1;
 	if (st != NULL) {

@@ -291,10 +291,18 @@ int user_set_password(struct store *s, const char *login, const char *password,
 	char *hash = auth_hash_password(password);
 	if (hash == NULL)
 		return ox_error_set(err, OX_ERR_TEMP, "cannot hash the password (out of memory)");
-	int r = dir_exec(s, "UPDATE users SET password_hash = $1 WHERE principal_id = $2", NULL,
-	                 err, "si", hash, id);
+	bool own;
+	if (txn_begin(s, &own, err) < 0) {
+		g_free(hash);
+		return -1;
+	}
+	/* A new password ends the sessions made with the old one: it is
+	 * usually set because the old one leaked. */
+	bool ok = dir_exec(s, "UPDATE users SET password_hash = $1 WHERE principal_id = $2", NULL,
+	                   err, "si", hash, id) == 0 &&
+	          session_revoke_all(s, id, err) == 0;
 	g_free(hash);
-	return r;
+	return txn_end(s, own, ok, err);
 }
 
 int user_set_enabled(struct store *s, const char *login, bool enabled, struct ox_error *err)

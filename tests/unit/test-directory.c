@@ -349,7 +349,10 @@ static void test_auth(struct store_fixture *f, gconstpointer data)
 	 * verified (and cached) a moment ago. */
 	g_assert_cmpint(login(S(f), "alice@acme.example", "correct horse", "10.0.0.7", NULL), ==,
 	                AUTH_OK);
+	struct auth_session before_change;
+	g_assert_cmpint(session_create(S(f), alice, NULL, &before_change, &err), ==, 0);
 	g_assert_cmpint(user_set_password(S(f), "alice@acme.example", "new horse", &err), ==, 0);
+	g_assert_cmpint(session_lookup(S(f), before_change.token, &found, &err), ==, 0);
 	g_assert_cmpint(login(S(f), "alice@acme.example", "correct horse", "10.0.0.7", NULL), ==,
 	                AUTH_FAILED);
 	g_assert_cmpint(login(S(f), "alice@acme.example", "new horse", "10.0.0.7", NULL), ==,
