@@ -4,6 +4,7 @@
 #include "dav/dav.h"
 #include "directory/auth.h"
 #include "directory/directory-ldap.h"
+#include "files/files.h"
 #include "folder/folder.h"
 #include "http/http.h"
 #include "net/net.h"
@@ -23,7 +24,8 @@ void ox_modules_register(void)
 	ldap_register_options();
 	auth_set_external_verifier(ldap_verify);
 	folder_register_hooks();
-	http_register(); /* listener kinds http, https */
+	files_register_hooks(); /* blobs of deleted files folders */
+	http_register();        /* listener kinds http, https */
 	net_register_options();
 }
 
@@ -39,5 +41,5 @@ void ox_modules_configure(const struct ox_config *cfg)
 void ox_modules_routes(void)
 {
 	http_builtin_routes();
-	dav_routes(); /* /.well-known/caldav and carddav come with CalDAV */
+	dav_routes(); /* /dav/ and /.well-known/caldav; carddav comes with CardDAV */
 }

@@ -261,7 +261,7 @@ void dav_delete(struct dav_request *rq)
 	    dav_if_check_or_reply(rq, &st, &res) < 0 ||
 	    dav_locks_check_or_reply(rq, &st, rq->segs, rq->nsegs, true, true) < 0)
 		goto out;
-	char *path = dav_path_join(rq->segs, rq->nsegs);
+	char *path = dav_lock_path(rq->segs, rq->nsegs);
 	if (rq->provider->remove(rq, &res, &err) < 0 ||
 	    rq->provider->locks_drop(rq, path, &err) < 0)
 		dav_reply_error(rq, &err);

@@ -1,16 +1,20 @@
 /* COPY and MOVE (RFC 4918 9.8, 9.9): Destination, Overwrite and Depth are
- * checked here; the provider copies or moves, all or nothing. */
+ * checked here; the provider copies or moves, all or nothing, in one
+ * transaction with the removal of an overwritten destination. */
 #include "dav/dav-private.h"
 #include "http/http.h"
+#include "store/store.h"
 
 #include <string.h>
 
+/* Whether path a is b or above it, the owner's login (the first segment)
+ * matched without case as the directory matches it. */
 static bool segs_prefix(char **a, size_t na, char **b, size_t nb)
 {
 	if (na > nb)
 		return false;
 	for (size_t i = 0; i < na; i++) {
-		if (strcmp(a[i], b[i]) != 0)
+		if ((i == 0 ? g_ascii_strcasecmp(a[i], b[i]) : strcmp(a[i], b[i])) != 0)
 			return false;
 	}
 	return true;
@@ -84,10 +88,10 @@ static int check(struct copymove *c)
 	return c->dst.exists ? 1 : 0;
 }
 
-static int run(struct copymove *c, bool existed, struct ox_error *err)
+static int replace_and_run(struct copymove *c, bool existed, struct ox_error *err)
 {
 	struct dav_request *rq = c->rq;
-	char *dpath = dav_path_join(c->dsegs, c->dn);
+	char *dpath = dav_lock_path(c->dsegs, c->dn);
 	int r = 0;
 	if (existed) {
 		r = rq->provider->remove(rq, &c->dst, err);
@@ -103,10 +107,30 @@ static int run(struct copymove *c, bool existed, struct ox_error *err)
 		return rq->provider->copy(rq, &c->src, &c->dst, c->depth != 0, err);
 	if (rq->provider->move(rq, &c->src, &c->dst, err) < 0)
 		return -1;
-	char *spath = dav_path_join(rq->segs, rq->nsegs);
+	char *spath = dav_lock_path(rq->segs, rq->nsegs);
 	r = rq->provider->locks_drop(rq, spath, err);
 	g_free(spath);
 	return r;
+}
+
+/* The services join a transaction that is open, so removing an
+ * overwritten destination and the copy or move commit together: a copy
+ * that fails halfway (a member it may not create) leaves the old
+ * destination as it was. */
+static int run(struct copymove *c, bool existed, struct ox_error *err)
+{
+	struct store *s = c->rq->store;
+	bool own = !store_in_transaction(s);
+	if (own && store_begin(s, err) < 0)
+		return -1;
+	int r = replace_and_run(c, existed, err);
+	if (!own)
+		return r;
+	if (r < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return store_commit(s, err);
 }
 
 static void copymove(struct dav_request *rq, bool move)

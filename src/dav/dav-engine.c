@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "dav/dav-private.h"
 #include "dav/dav.h"
+#include "directory/directory.h"
 #include "http/http-auth.h"
 #include "http/http-error.h"
 #include "http/http.h"
@@ -14,8 +15,12 @@
 #define DAV_SEGS_MAX 64
 #define DAV_MS_FLUSH (32 * 1024)
 
+/* Chosen by the longest prefix, so the order here does not matter. */
 static const struct dav_provider *const providers[] = {
+	&dav_root_provider,
+	&dav_principal_provider,
 	&dav_files_provider,
+	&dav_caldav_provider,
 };
 
 static const struct {
@@ -26,10 +31,12 @@ static const struct {
 	{"GET", dav_get},         {"HEAD", dav_get},          {"PUT", dav_put},
 	{"DELETE", dav_delete},   {"MKCOL", dav_mkcol},       {"COPY", dav_copy},
 	{"MOVE", dav_move},       {"LOCK", dav_lock},         {"UNLOCK", dav_unlock},
+	{"REPORT", dav_report},
 };
 
 #define DAV_ALLOW                                                                                  \
-	"OPTIONS, PROPFIND, PROPPATCH, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, LOCK, UNLOCK"
+	"OPTIONS, PROPFIND, PROPPATCH, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, LOCK, UNLOCK, "  \
+	"REPORT"
 
 /* --- paths --- */
 
@@ -142,6 +149,11 @@ void dav_resource_clear(struct dav_request *rq, struct dav_resource *res)
 
 void dav_reply_error(struct dav_request *rq, const struct ox_error *err)
 {
+	if (rq->error_cond != NULL) {
+		dav_reply_condition(rq, rq->error_status, rq->error_ns, rq->error_cond,
+		                    err->message);
+		return;
+	}
 	int status = http_error_status(err->code);
 	if (status >= 500)
 		ox_log_kv(OX_LOG_ERROR, "dav_error", "method", http_request_method(rq->ex), "code",
@@ -156,6 +168,39 @@ void dav_reply_precondition(struct dav_request *rq, int status, const char *cond
 	                             condition);
 	http_reply(rq->ex, status, "application/xml; charset=utf-8", body, strlen(body));
 	g_free(body);
+}
+
+void dav_reply_condition(struct dav_request *rq, int status, const char *ns, const char *condition,
+                         const char *message)
+{
+	char *esc = dav_xml_escape(ns);
+	/* The reason for people, beside the condition for programs (in the
+	 * element SabreDAV uses, which clients already show). */
+	char *text = message != NULL ? dav_xml_escape(message) : NULL;
+	char *body = g_strdup_printf(
+		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		"<D:error xmlns:D=\"DAV:\" xmlns:X=\"%s\"><X:%s/>%s%s%s</D:error>\n",
+		esc, condition,
+		text != NULL ? "<S:message xmlns:S=\"http://sabredav.org/ns\">" : "",
+		text != NULL ? text : "", text != NULL ? "</S:message>" : "");
+	http_reply(rq->ex, status, "application/xml; charset=utf-8", body, strlen(body));
+	g_free(body);
+	g_free(text);
+	g_free(esc);
+}
+
+const char *dav_user_login(struct dav_request *rq)
+{
+	if (rq->login == NULL) {
+		struct user_info info;
+		struct ox_error err;
+		if (user_lookup_id(rq->store, rq->user, &info, &err) > 0) {
+			rq->login = info.login;
+			info.login = NULL;
+			user_info_clear(&info);
+		}
+	}
+	return rq->login;
 }
 
 int dav_read_xml_body_or_reply(struct dav_request *rq, char **body_r, size_t *len_r)
@@ -278,8 +323,15 @@ void dav_ms_end(struct dav_ms *ms)
 void dav_options(struct dav_request *rq)
 {
 	http_response_status(rq->ex, 200);
-	http_response_header(rq->ex, "DAV", "1, 2, 3");
-	http_response_header(rq->ex, "Allow", DAV_ALLOW);
+	char *dav = g_strconcat("1, 2, 3", rq->provider->compliance != NULL ? ", " : "",
+	                        rq->provider->compliance, NULL);
+	GString *allow = g_string_new(DAV_ALLOW);
+	for (const struct dav_method *m = rq->provider->methods; m != NULL && m->name != NULL; m++)
+		g_string_append_printf(allow, ", %s", m->name);
+	http_response_header(rq->ex, "DAV", dav);
+	http_response_header(rq->ex, "Allow", allow->str);
+	g_free(dav);
+	g_string_free(allow, TRUE);
 	http_response_header(rq->ex, "MS-Author-Via", "DAV");
 	http_response_content_length(rq->ex, 0);
 	http_response_finish(rq->ex);
@@ -289,18 +341,27 @@ void dav_options(struct dav_request *rq)
 
 static const struct dav_provider *provider_for(const char *raw)
 {
+	const struct dav_provider *best = NULL;
+	size_t best_len = 0;
 	for (size_t i = 0; i < G_N_ELEMENTS(providers); i++) {
 		const char *prefix = providers[i]->prefix;
 		size_t plen = strlen(prefix);
-		if (strncmp(raw, prefix, plen) == 0 ||
-		    (strncmp(raw, prefix, plen - 1) == 0 && raw[plen - 1] == '\0'))
-			return providers[i];
+		if (plen > best_len &&
+		    (strncmp(raw, prefix, plen) == 0 ||
+		     (strncmp(raw, prefix, plen - 1) == 0 && raw[plen - 1] == '\0'))) {
+			best = providers[i];
+			best_len = plen;
+		}
 	}
-	return NULL;
+	return best;
 }
 
-static dav_method_fn *method_for(const char *name)
+static dav_method_fn *method_for(const struct dav_provider *provider, const char *name)
 {
+	for (const struct dav_method *m = provider->methods; m != NULL && m->name != NULL; m++) {
+		if (strcmp(m->name, name) == 0)
+			return m->fn;
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(methods); i++) {
 		if (strcmp(methods[i].name, name) == 0)
 			return methods[i].fn;
@@ -311,16 +372,20 @@ static dav_method_fn *method_for(const char *name)
 static void dav_handler(struct http_exchange *ex, void *data)
 {
 	struct dav_request rq = {.ex = ex};
-	dav_method_fn *fn = method_for(http_request_method(ex));
-	if (fn == NULL) {
+	char *raw = raw_path(http_request_target(ex));
+	rq.provider = raw != NULL ? provider_for(raw) : NULL;
+	dav_method_fn *fn =
+		rq.provider != NULL ? method_for(rq.provider, http_request_method(ex)) : NULL;
+	if (rq.provider != NULL && fn == NULL) {
+		g_free(raw);
 		http_response_header(ex, "Allow", DAV_ALLOW);
 		http_reply_status(ex, 405, NULL);
 		return;
 	}
-	if (http_require_user_or_reply(ex, &rq.user) < 0)
+	if (http_require_user_or_reply(ex, &rq.user) < 0) {
+		g_free(raw);
 		return;
-	char *raw = raw_path(http_request_target(ex));
-	rq.provider = raw != NULL ? provider_for(raw) : NULL;
+	}
 	if (rq.provider == NULL) {
 		g_free(raw);
 		http_reply_status(ex, 404, NULL);
@@ -344,6 +409,7 @@ static void dav_handler(struct http_exchange *ex, void *data)
 		rq.provider->request_done(&rq);
 out:
 	segs_free(rq.segs, rq.nsegs);
+	g_free(rq.login);
 }
 
 static const struct http_route dav_route = {
@@ -352,8 +418,23 @@ static const struct http_route dav_route = {
 	.handler = dav_handler,
 };
 
+/* RFC 6764 5: the well-known URI leads a client to the DAV root, where
+ * current-user-principal names the rest. Anyone may ask. */
+static void well_known_handler(struct http_exchange *ex, void *data)
+{
+	http_response_header(ex, "Location", "/dav/");
+	http_reply_status(ex, 301, NULL);
+}
+
+static const struct http_route caldav_well_known = {
+	.prefix = "/.well-known/caldav",
+	.methods = NULL,
+	.handler = well_known_handler,
+};
+
 void dav_routes(void)
 {
 	xmlInitParser();
 	http_route_add(&dav_route);
+	http_route_add(&caldav_well_known);
 }

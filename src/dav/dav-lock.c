@@ -32,6 +32,24 @@ bool dav_lock_covers(const struct dav_lock *lock, const char *path)
 	return strcmp(lock->path, path) == 0 || (lock->depth < 0 && path_below(path, lock->path));
 }
 
+/* A lock root has one spelling however the client wrote the URL: segments
+ * are percent-decoded when a path is split, and the first segment names
+ * the tree's owner by login, which the directory matches without case
+ * (it keeps logins in lower case). Without this a lock taken through
+ * /dav/files/Alice@Example.org/x would not guard /dav/files/alice@example.org/x. */
+static void canon_login(char *path)
+{
+	for (char *p = path; *p != '\0' && *p != '/'; p++)
+		*p = g_ascii_tolower(*p);
+}
+
+char *dav_lock_path(char **segs, size_t n)
+{
+	char *path = dav_path_join(segs, n);
+	canon_login(path);
+	return path;
+}
+
 static int load_locks(struct dav_request *rq, struct dav_ifstate *st, struct ox_error *err)
 {
 	if (st->locks != NULL)
@@ -39,6 +57,9 @@ static int load_locks(struct dav_request *rq, struct dav_ifstate *st, struct ox_
 	if (rq->provider->locks(rq, &st->locks, err) < 0)
 		return -1;
 	g_array_set_clear_func(st->locks, lock_clear_func);
+	/* Locks stored before roots had one spelling. */
+	for (guint i = 0; i < st->locks->len; i++)
+		canon_login(g_array_index(st->locks, struct dav_lock, i).path);
 	return 0;
 }
 
@@ -69,7 +90,7 @@ static char *cond_path(struct if_ctx *c, const char *tag)
 	char **segs = dav_target_segs(c->rq, tag, &n);
 	if (segs == NULL)
 		return NULL;
-	char *path = dav_path_join(segs, n);
+	char *path = dav_lock_path(segs, n);
 	g_strfreev(segs);
 	return path;
 }
@@ -120,7 +141,7 @@ int dav_if_check_or_reply(struct dav_request *rq, struct dav_ifstate *st, struct
 		dav_reply_error(rq, &err);
 		return -1;
 	}
-	struct if_ctx c = {rq, st, res, dav_path_join(rq->segs, rq->nsegs), {0}, NULL};
+	struct if_ctx c = {rq, st, res, dav_lock_path(rq->segs, rq->nsegs), {0}, NULL};
 	bool ok = dav_if_evaluate(st->lists, token_matches, etag_of, &c);
 	dav_resource_clear(rq, &c.tagged);
 	g_free(c.tagged_url);
@@ -182,8 +203,8 @@ int dav_locks_check_or_reply(struct dav_request *rq, struct dav_ifstate *st, cha
 		dav_reply_error(rq, &err);
 		return -1;
 	}
-	char *path = dav_path_join(segs, n);
-	char *parent = n > 0 ? dav_path_join(segs, n - 1) : NULL;
+	char *path = dav_lock_path(segs, n);
+	char *parent = n > 0 ? dav_lock_path(segs, n - 1) : NULL;
 	int ret = 0;
 	for (guint i = 0; ret == 0 && i < st->locks->len; i++) {
 		const struct dav_lock *l = &g_array_index(st->locks, struct dav_lock, i);
@@ -224,19 +245,21 @@ static void activelock_xml(struct dav_request *rq, GString *out, const struct da
 
 void dav_lockdiscovery_xml(struct dav_request *rq, GString *out, const char *path)
 {
-	GArray *locks = NULL;
+	struct dav_ifstate st = {0};
 	struct ox_error err;
+	char *canon = g_strdup(path);
+	canon_login(canon);
 	g_string_append(out, "<D:lockdiscovery>");
-	if (rq->provider->locks(rq, &locks, &err) == 0) {
-		g_array_set_clear_func(locks, lock_clear_func);
-		for (guint i = 0; i < locks->len; i++) {
-			const struct dav_lock *l = &g_array_index(locks, struct dav_lock, i);
-			if (dav_lock_covers(l, path))
+	if (load_locks(rq, &st, &err) == 0) {
+		for (guint i = 0; i < st.locks->len; i++) {
+			const struct dav_lock *l = &g_array_index(st.locks, struct dav_lock, i);
+			if (dav_lock_covers(l, canon))
 				activelock_xml(rq, out, l);
 		}
-		g_array_unref(locks);
 	}
 	g_string_append(out, "</D:lockdiscovery>");
+	dav_ifstate_clear(&st);
+	g_free(canon);
 }
 
 /* Timeout (RFC 4918 10.7): the first value we understand, bounded. */
@@ -287,7 +310,7 @@ static void lock_refresh(struct dav_request *rq, struct dav_ifstate *st, struct 
 	}
 	if (dav_if_check_or_reply(rq, st, res) < 0)
 		return;
-	char *path = dav_path_join(rq->segs, rq->nsegs);
+	char *path = dav_lock_path(rq->segs, rq->nsegs);
 	int64_t timeout = lock_timeout(rq);
 	struct dav_lock *done = NULL;
 	for (guint i = 0; i < st->locks->len; i++) {
@@ -339,7 +362,7 @@ static void lock_new(struct dav_request *rq, struct dav_ifstate *st, struct dav_
 		http_reply_status(rq->ex, 400, "malformed lockinfo\n");
 		return;
 	}
-	struct dav_lock lock = {.path = dav_path_join(rq->segs, rq->nsegs),
+	struct dav_lock lock = {.path = dav_lock_path(rq->segs, rq->nsegs),
 	                        .depth = res->collection ? depth : 0,
 	                        .exclusive = li.exclusive,
 	                        .owner = li.owner,
@@ -407,7 +430,7 @@ void dav_unlock(struct dav_request *rq)
 	char *token = g_strndup(h + 1, hlen - 2);
 	struct dav_ifstate st = {0};
 	struct ox_error err = {0};
-	char *path = dav_path_join(rq->segs, rq->nsegs);
+	char *path = dav_lock_path(rq->segs, rq->nsegs);
 	bool found = false;
 	if (load_locks(rq, &st, &err) < 0) {
 		dav_reply_error(rq, &err);

@@ -29,6 +29,11 @@ struct dav_request {
 	char **segs; /* decoded segments after the provider's prefix */
 	size_t nsegs;
 	void *pstate; /* the provider's, freed by its request_done */
+	char *login;  /* the user's login, once dav_user_login() read it */
+	/* A provider that fails with a precondition (RFC 4918 16) names it
+	 * here; dav_reply_error() then answers this status with DAV:error. */
+	int error_status;
+	const char *error_ns, *error_cond;
 };
 
 /* What a path names. Providers fill it; pdata is theirs. */
@@ -41,6 +46,7 @@ struct dav_resource {
 	char *etag; /* quoted strong ETag, or NULL */
 	int64_t created, modified;
 	char *display_name;
+	const char *resourcetype; /* static XML added inside DAV:resourcetype, or NULL */
 	void *pdata;
 };
 
@@ -65,6 +71,18 @@ typedef int dav_member_fn(const char *name, struct dav_resource *member, void *c
 typedef int dav_sink_fn(const void *data, size_t len, void *ctx);
 typedef ssize_t dav_source_fn(void *buf, size_t len, void *ctx);
 typedef int dav_prop_fn(const char *ns, const char *name, const char *value, void *ctx);
+typedef void dav_method_fn(struct dav_request *rq);
+
+struct dav_method {
+	const char *name;
+	dav_method_fn *fn;
+};
+
+enum dav_prop_kind {
+	DAV_PROP_DEAD,      /* stored by props/proppatch */
+	DAV_PROP_PROTECTED, /* computed; PROPPATCH fails with 403 */
+	DAV_PROP_WRITABLE,  /* computed, but proppatch accepts it */
+};
 
 /* A URL space. Every function returns 0 / -1 with err (lookup: 1 / 0 /
  * -1) and MUST decide access through its service. Resources passed in
@@ -105,9 +123,49 @@ struct dav_provider {
 	                    struct ox_error *err);
 	int (*lock_remove)(struct dav_request *rq, const char *token, struct ox_error *err);
 	int (*locks_drop)(struct dav_request *rq, const char *path, struct ox_error *err);
+
+	/* The members below are optional (NULL). */
+	const char *compliance;           /* added to the DAV header: "calendar-access" */
+	const struct dav_method *methods; /* more methods, ended by a NULL name */
+	/* A live property of this space: 1 after appending its element with
+	 * the value to out, 0 when it is not one (or res lacks it), -1. */
+	int (*live_prop)(struct dav_request *rq, struct dav_resource *res, const char *ns,
+	                 const char *name, GString *out);
+	/* What PROPPATCH may do with a property; NULL: DAV_PROP_DEAD. */
+	enum dav_prop_kind (*prop_kind)(const char *ns, const char *name);
+	/* Answers a REPORT on res with its XML body. */
+	void (*report)(struct dav_request *rq, struct dav_resource *res, const char *body,
+	               size_t len);
 };
 
 extern const struct dav_provider dav_files_provider;
+extern const struct dav_provider dav_root_provider;      /* /dav/ itself */
+extern const struct dav_provider dav_principal_provider; /* /dav/principals/ */
+extern const struct dav_provider dav_caldav_provider;    /* /dav/calendars/ */
+
+/* Stand-ins for providers without these abilities (dav-refuse.c): writes
+ * fail with OX_ERR_PERM, the lock and property lists are empty. */
+int dav_refuse_get(struct dav_request *rq, struct dav_resource *res, uint64_t offset,
+                   uint64_t length, dav_sink_fn *sink, void *ctx, struct ox_error *err);
+int dav_refuse_put(struct dav_request *rq, struct dav_resource *res, const char *content_type,
+                   dav_source_fn *src, void *ctx, bool *created_r, struct ox_error *err);
+int dav_refuse_mkcol(struct dav_request *rq, struct dav_resource *res, struct ox_error *err);
+int dav_refuse_remove(struct dav_request *rq, struct dav_resource *res, struct ox_error *err);
+int dav_refuse_copy(struct dav_request *rq, struct dav_resource *src, struct dav_resource *dst,
+                    bool recursive, struct ox_error *err);
+int dav_refuse_move(struct dav_request *rq, struct dav_resource *src, struct dav_resource *dst,
+                    struct ox_error *err);
+int dav_no_props(struct dav_request *rq, struct dav_resource *res, dav_prop_fn *fn, void *ctx,
+                 struct ox_error *err);
+int dav_refuse_proppatch(struct dav_request *rq, struct dav_resource *res,
+                         const struct dav_prop_op *ops, size_t n, struct ox_error *err);
+int dav_no_locks(struct dav_request *rq, GArray **locks_r, struct ox_error *err);
+int dav_refuse_lock_create(struct dav_request *rq, struct dav_resource *res, struct dav_lock *lock,
+                           struct ox_error *err);
+int dav_refuse_lock_refresh(struct dav_request *rq, const char *token, int64_t timeout,
+                            struct ox_error *err);
+int dav_refuse_lock_remove(struct dav_request *rq, const char *token, struct ox_error *err);
+int dav_no_locks_drop(struct dav_request *rq, const char *path, struct ox_error *err);
 
 /* --- XML (dav-xml.c, pure) --- */
 #define DAV_NS "DAV:"
@@ -139,6 +197,9 @@ int dav_parse_lockinfo(const char *body, size_t len, struct dav_lockinfo *li_r,
                        struct ox_error *err);
 /* Escapes text for XML content and attributes. */
 char *dav_xml_escape(const char *text);
+/* A request body as a libxml2 document (xmlDoc *), parsed as strictly as
+ * the bodies above; NULL with OX_ERR_INVALID. Free with xmlFreeDoc. */
+void *dav_xml_parse(const char *body, size_t len, struct ox_error *err);
 
 /* --- If header (dav-if.c, pure parsing) --- */
 struct dav_if_cond {
@@ -170,6 +231,15 @@ void dav_resource_clear(struct dav_request *rq, struct dav_resource *res);
 int dav_read_xml_body_or_reply(struct dav_request *rq, char **body_r, size_t *len_r);
 void dav_reply_error(struct dav_request *rq, const struct ox_error *err);
 void dav_reply_precondition(struct dav_request *rq, int status, const char *condition);
+/* The same for a condition in another namespace (CalDAV's), with an
+ * optional message for people. */
+void dav_reply_condition(struct dav_request *rq, int status, const char *ns, const char *condition,
+                         const char *message);
+/* The requesting user's login (cached in rq), or NULL. */
+const char *dav_user_login(struct dav_request *rq);
+/* One DAV:response with pf's properties of res (PROPFIND, REPORT). */
+void dav_response_xml(struct dav_request *rq, const struct dav_propfind *pf, char **segs, size_t n,
+                      struct dav_resource *res, GString *out);
 /* RFC 1123 date into buf. */
 void dav_http_date(int64_t t, char buf[40]);
 void dav_iso_date(int64_t t, char buf[40]);
@@ -198,12 +268,14 @@ int dav_locks_check_or_reply(struct dav_request *rq, struct dav_ifstate *st, cha
                              bool deep, bool membership);
 void dav_ifstate_clear(struct dav_ifstate *st);
 bool dav_lock_covers(const struct dav_lock *lock, const char *path);
+/* The path locks are stored and compared under: segments joined, the
+ * first (the owner's login) in lower case. */
+char *dav_lock_path(char **segs, size_t n);
 void dav_lock_clear(struct dav_lock *lock);
 void dav_lockdiscovery_xml(struct dav_request *rq, GString *out, const char *path);
 
 /* --- methods --- */
-typedef void dav_method_fn(struct dav_request *rq);
-dav_method_fn dav_options, dav_propfind, dav_proppatch, dav_get, dav_put, dav_delete, dav_mkcol,
-	dav_copy, dav_move, dav_lock, dav_unlock;
+dav_method_fn dav_options, dav_report, dav_propfind, dav_proppatch, dav_get, dav_put, dav_delete,
+	dav_mkcol, dav_copy, dav_move, dav_lock, dav_unlock;
 
 #endif

@@ -54,7 +54,8 @@ static bool live_prop(struct dav_request *rq, struct dav_resource *res, const ch
 	char *text = NULL;
 	bool has = true;
 	if (strcmp(name, "resourcetype") == 0) {
-		text = g_strdup(res->collection ? "<D:collection/>" : "");
+		text = g_strconcat(res->collection ? "<D:collection/>" : "",
+		                   res->resourcetype != NULL ? res->resourcetype : "", NULL);
 	} else if (strcmp(name, "getcontentlength") == 0) {
 		has = !res->collection;
 		text = g_strdup_printf("%" G_GUINT64_FORMAT, res->length);
@@ -80,6 +81,13 @@ static bool live_prop(struct dav_request *rq, struct dav_resource *res, const ch
 		                "<D:locktype><D:write/></D:locktype></D:lockentry>"
 		                "<D:lockentry><D:lockscope><D:shared/></D:lockscope>"
 		                "<D:locktype><D:write/></D:locktype></D:lockentry>");
+	} else if (strcmp(name, "current-user-principal") == 0) {
+		/* RFC 5397: on every resource, for clients that start anywhere. */
+		const char *login = dav_user_login(rq);
+		char *esc = login != NULL ? g_uri_escape_string(login, "@", FALSE) : NULL;
+		has = esc != NULL;
+		text = has ? g_strdup_printf("<D:href>/dav/principals/%s/</D:href>", esc) : NULL;
+		g_free(esc);
 	} else if (strcmp(name, "lockdiscovery") == 0) {
 		if (value)
 			dav_lockdiscovery_xml(rq, out, path);
@@ -128,9 +136,16 @@ static struct dead_prop *find_dead(GPtrArray *dead, const char *ns, const char *
 	return NULL;
 }
 
-/* One DAV:response for a resource. */
-static void response_xml(struct dav_request *rq, const struct dav_propfind *pf, char **segs,
-                         size_t n, struct dav_resource *res, GString *out)
+/* A property of the provider's own: true when it appended it. */
+static bool provider_prop(struct dav_request *rq, struct dav_resource *res,
+                          const struct dav_prop_name *pn, GString *out)
+{
+	return rq->provider->live_prop != NULL &&
+	       rq->provider->live_prop(rq, res, pn->ns, pn->name, out) > 0;
+}
+
+void dav_response_xml(struct dav_request *rq, const struct dav_propfind *pf, char **segs, size_t n,
+                      struct dav_resource *res, GString *out)
 {
 	char *path = dav_path_join(segs, n);
 	char *href = dav_href(rq, segs, n, res->collection);
@@ -145,6 +160,8 @@ static void response_xml(struct dav_request *rq, const struct dav_propfind *pf, 
 			const struct dav_prop_name *pn =
 				&g_array_index(pf->props, struct dav_prop_name, i);
 			struct dead_prop *d = find_dead(dead, pn->ns, pn->name);
+			if (provider_prop(rq, res, pn, found))
+				continue;
 			if (strcmp(pn->ns, DAV_NS) == 0 &&
 			    live_prop(rq, res, path, pn->name, true, found))
 				continue;
@@ -189,7 +206,7 @@ static int propfind_member(const char *name, struct dav_resource *member, void *
 	struct propfind_walk *w = ctx;
 	g_ptr_array_add(w->segs, (gpointer)name);
 	GString *out = g_string_new(NULL);
-	response_xml(w->rq, w->pf, (char **)w->segs->pdata, w->segs->len, member, out);
+	dav_response_xml(w->rq, w->pf, (char **)w->segs->pdata, w->segs->len, member, out);
 	dav_ms_append(w->ms, out->str);
 	g_string_free(out, TRUE);
 	g_ptr_array_set_size(w->segs, w->segs->len - 1);
@@ -229,7 +246,7 @@ void dav_propfind(struct dav_request *rq)
 	struct dav_ms ms;
 	dav_ms_begin(&ms, rq, 207);
 	GString *first = g_string_new(NULL);
-	response_xml(rq, &pf, rq->segs, rq->nsegs, &res, first);
+	dav_response_xml(rq, &pf, rq->segs, rq->nsegs, &res, first);
 	dav_ms_append(&ms, first->str);
 	g_string_free(first, TRUE);
 	if (depth == 1 && res.collection) {
@@ -246,6 +263,17 @@ out:
 	g_free(body);
 }
 
+/* Whether PROPPATCH must refuse a property: the provider's word first. */
+static bool is_protected(struct dav_request *rq, const char *ns, const char *name)
+{
+	enum dav_prop_kind kind =
+		rq->provider->prop_kind != NULL ? rq->provider->prop_kind(ns, name) : DAV_PROP_DEAD;
+	if (kind != DAV_PROP_DEAD)
+		return kind == DAV_PROP_PROTECTED;
+	return is_live(ns, name) ||
+	       (strcmp(ns, DAV_NS) == 0 && strcmp(name, "current-user-principal") == 0);
+}
+
 static void proppatch_reply(struct dav_request *rq, GArray *ops, int status, int failed_status)
 {
 	struct dav_ms ms;
@@ -260,7 +288,7 @@ static void proppatch_reply(struct dav_request *rq, GArray *ops, int status, int
 		prop_name_xml(name, op->ns, op->name);
 		int st = status;
 		if (failed_status != 0)
-			st = is_live(op->ns, op->name) ? failed_status : 424;
+			st = is_protected(rq, op->ns, op->name) ? failed_status : 424;
 		char line[64];
 		g_snprintf(line, sizeof(line), "%d %s", st, http_status_reason(st));
 		propstat(out, name, line);
@@ -302,7 +330,7 @@ void dav_proppatch(struct dav_request *rq)
 	bool protected_prop = false;
 	for (guint i = 0; i < ops->len; i++) {
 		const struct dav_prop_op *op = &g_array_index(ops, struct dav_prop_op, i);
-		protected_prop = protected_prop || is_live(op->ns, op->name);
+		protected_prop = protected_prop || is_protected(rq, op->ns, op->name);
 	}
 	/* All or nothing: one protected property fails the others with 424. */
 	if (protected_prop)

@@ -6,10 +6,25 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+#include <libxml/xmlversion.h>
 #include <string.h>
+
+#if LIBXML_VERSION >= 21200
+static void ignore_error(void *ctx, const xmlError *error)
+#else
+static void ignore_error(void *ctx, xmlError *error)
+#endif
+{
+}
 
 static xmlDoc *parse(const char *body, size_t len, struct ox_error *err)
 {
+	/* libxml2 reports some errors (a failed encoding conversion) outside
+	 * the parser context, where XML_PARSE_NOERROR does not reach, to this
+	 * thread's handler: by default stderr, which a client must not be able
+	 * to write to. */
+	xmlSetStructuredErrorFunc(NULL, ignore_error);
 	if (len > DAV_XML_BODY_MAX || len > INT_MAX) {
 		ox_error_set(err, OX_ERR_LIMIT, "XML body too large");
 		return NULL;
@@ -244,4 +259,13 @@ int dav_parse_lockinfo(const char *body, size_t len, struct dav_lockinfo *li_r,
 char *dav_xml_escape(const char *text)
 {
 	return g_markup_escape_text(text, -1);
+}
+
+void *dav_xml_parse(const char *body, size_t len, struct ox_error *err)
+{
+	if (body == NULL || len == 0) {
+		ox_error_set(err, OX_ERR_INVALID, "an XML body is needed");
+		return NULL;
+	}
+	return parse(body, len, err);
 }

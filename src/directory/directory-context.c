@@ -106,6 +106,7 @@ int context_delete(struct store *s, const char *name, struct ox_error *err)
 			     0;
 		g_array_unref(ids);
 	}
+	ok = ok && run_context_deleted_hook(s, id, err) == 0;
 	ok = ok &&
 	     dir_exec(s, "DELETE FROM modseqs WHERE account_id = $1", NULL, err, "i", -id) == 0;
 	ok = ok && dir_exec(s, "DELETE FROM contexts WHERE id = $1", NULL, err, "i", id) == 0;

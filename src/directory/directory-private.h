@@ -41,5 +41,6 @@ int64_t auth_session_lifetime(void);
 int run_user_created_hook(struct store *s, int64_t context_id, int64_t user_id,
                           struct ox_error *err);
 int run_principal_deleted_hook(struct store *s, int64_t principal_id, struct ox_error *err);
+int run_context_deleted_hook(struct store *s, int64_t context_id, struct ox_error *err);
 
 #endif

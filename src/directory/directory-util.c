@@ -6,6 +6,7 @@
 
 static user_created_hook *user_created;
 static principal_deleted_hook *principal_deleted;
+static context_deleted_hook *context_deleted;
 
 void directory_set_user_created_hook(user_created_hook *hook)
 {
@@ -17,6 +18,11 @@ void directory_set_principal_deleted_hook(principal_deleted_hook *hook)
 	principal_deleted = hook;
 }
 
+void directory_set_context_deleted_hook(context_deleted_hook *hook)
+{
+	context_deleted = hook;
+}
+
 int run_user_created_hook(struct store *s, int64_t context_id, int64_t user_id,
                           struct ox_error *err)
 {
@@ -26,6 +32,11 @@ int run_user_created_hook(struct store *s, int64_t context_id, int64_t user_id,
 int run_principal_deleted_hook(struct store *s, int64_t principal_id, struct ox_error *err)
 {
 	return principal_deleted != NULL ? principal_deleted(s, principal_id, err) : 0;
+}
+
+int run_context_deleted_hook(struct store *s, int64_t context_id, struct ox_error *err)
+{
+	return context_deleted != NULL ? context_deleted(s, context_id, err) : 0;
 }
 
 int64_t now_seconds(void)

@@ -156,5 +156,10 @@ void directory_set_user_created_hook(user_created_hook *hook);
  * its row goes, so that the folder layer removes its folders and shares. */
 typedef int principal_deleted_hook(struct store *s, int64_t principal_id, struct ox_error *err);
 void directory_set_principal_deleted_hook(principal_deleted_hook *hook);
+/* Hook: called inside the transaction that deletes a context, after the
+ * principal hooks and before its row goes, so that the folder layer sees
+ * the public folders that cascade with it. */
+typedef int context_deleted_hook(struct store *s, int64_t context_id, struct ox_error *err);
+void directory_set_context_deleted_hook(context_deleted_hook *hook);
 
 #endif

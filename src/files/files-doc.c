@@ -239,43 +239,35 @@ static int drop_document(struct store *s, int64_t doc_id, int64_t folder_id, str
 	return r;
 }
 
-/* Releases the documents of a folder and its subfolders before the
- * folder rows go (their rows cascade, their blob references would not). */
-static int drop_folder_documents(struct store *s, int64_t folder_id, int depth,
-                                 struct ox_error *err)
+/* Before the folder layer deletes a files folder (each of a subtree, and
+ * those of a deleted user or context): the rows of its documents cascade
+ * away with it, the blob references their versions hold would not. */
+static int folder_deleting(struct store *s, int64_t folder_id, enum folder_module module,
+                           struct ox_error *err)
 {
-	if (depth > FILES_DEPTH_MAX)
-		return ox_error_set(err, OX_ERR_INVALID, "the folder tree is too deep");
-	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
-	GArray *subs = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	if (module != FOLDER_FILES)
+		return 0;
 	struct store_stmt *st =
 		store_prepare(s, "SELECT id FROM documents WHERE folder_id = $1", err);
-	int r = -1;
-	if (st != NULL) {
-		store_bind_int(st, 1, folder_id);
-		while ((r = store_step(st, err)) > 0) {
-			int64_t id = store_col_int(st, 0);
-			g_array_append_val(ids, id);
-		}
-		store_stmt_done(&st);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, folder_id);
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	int r;
+	while ((r = store_step(st, err)) > 0) {
+		int64_t id = store_col_int(st, 0);
+		g_array_append_val(ids, id);
 	}
-	st = r == 0 ? store_prepare(s, "SELECT id FROM folders WHERE parent_id = $1", err) : NULL;
-	r = st != NULL ? 0 : -1;
-	if (st != NULL) {
-		store_bind_int(st, 1, folder_id);
-		while ((r = store_step(st, err)) > 0) {
-			int64_t id = store_col_int(st, 0);
-			g_array_append_val(subs, id);
-		}
-		store_stmt_done(&st);
-	}
+	store_stmt_done(&st);
 	for (guint i = 0; r == 0 && i < ids->len; i++)
 		r = drop_document(s, g_array_index(ids, int64_t, i), folder_id, err);
-	for (guint i = 0; r == 0 && i < subs->len; i++)
-		r = drop_folder_documents(s, g_array_index(subs, int64_t, i), depth + 1, err);
 	g_array_unref(ids);
-	g_array_unref(subs);
 	return r;
+}
+
+void files_register_hooks(void)
+{
+	folder_add_deleting_hook(folder_deleting);
 }
 
 int files_delete(struct store *s, int64_t actor, const struct files_entry *entry,
@@ -295,12 +287,9 @@ int files_delete(struct store *s, int64_t actor, const struct files_entry *entry
 		                  0;
 		return files_txn_end(s, own, ok, err);
 	}
-	if (folder_check(s, actor, entry->folder_id, FOLDER_ADMIN, 0, err) < 0 ||
-	    files_txn_begin(s, &own, err) < 0)
-		return -1;
-	bool ok = drop_folder_documents(s, entry->folder_id, 0, err) == 0 &&
-	          folder_delete(s, actor, entry->folder_id, err) == 0;
-	return files_txn_end(s, own, ok, err);
+	/* Its documents go through folder_deleting(), for every folder of
+	 * the subtree. */
+	return folder_delete(s, actor, entry->folder_id, err);
 }
 
 static int copy_document(struct store *s, int64_t actor, const struct files_entry *src,

@@ -153,4 +153,10 @@ int files_locks_drop(struct store *s, int64_t owner, const char *path, struct ox
 /* The MIME type for a file name by its extension, never NULL. */
 const char *files_guess_type(const char *name);
 
+/* Makes the files service take part in folder deletion, however a folder
+ * goes (DAV, oxctl, a deleted user or context): its documents' blob
+ * references are released in the deleting transaction. Called once at
+ * start, before any thread uses the store. */
+void files_register_hooks(void);
+
 #endif

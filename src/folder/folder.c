@@ -46,6 +46,63 @@ int folder_txn_end(struct store *s, bool own, bool ok, struct ox_error *err)
 	return store_commit(s, err);
 }
 
+#define FOLDER_HOOKS_MAX 8
+
+static folder_deleting_hook *deleting_hooks[FOLDER_HOOKS_MAX];
+static size_t n_deleting_hooks;
+
+void folder_add_deleting_hook(folder_deleting_hook *hook)
+{
+	for (size_t i = 0; i < n_deleting_hooks; i++) {
+		if (deleting_hooks[i] == hook)
+			return;
+	}
+	if (n_deleting_hooks == FOLDER_HOOKS_MAX)
+		g_error("folder_add_deleting_hook: more than %d hooks", FOLDER_HOOKS_MAX);
+	deleting_hooks[n_deleting_hooks++] = hook;
+}
+
+static int run_deleting_hooks(struct store *s, int64_t folder_id, enum folder_module module,
+                              struct ox_error *err)
+{
+	for (size_t i = 0; i < n_deleting_hooks; i++) {
+		if (deleting_hooks[i](s, folder_id, module, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Runs the deleting hooks for every folder a query of one id parameter
+ * selects (id, module), before a statement deletes them wholesale. */
+static int run_deleting_hooks_where(struct store *s, const char *sql, int64_t id,
+                                    struct ox_error *err)
+{
+	if (n_deleting_hooks == 0)
+		return 0;
+	struct store_stmt *st = store_prepare(s, sql, err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, id);
+	struct doomed {
+		int64_t id;
+		enum folder_module module;
+	};
+	GArray *rows = g_array_new(FALSE, FALSE, sizeof(struct doomed));
+	int r;
+	while ((r = store_step(st, err)) > 0) {
+		struct doomed d = {store_col_int(st, 0), (enum folder_module)store_col_int(st, 1)};
+		g_array_append_val(rows, d);
+	}
+	store_stmt_done(&st);
+	/* After the statement is done: a hook may use the store. */
+	for (guint i = 0; r == 0 && i < rows->len; i++) {
+		const struct doomed *d = &g_array_index(rows, struct doomed, i);
+		r = run_deleting_hooks(s, d->id, d->module, err);
+	}
+	g_array_unref(rows);
+	return r;
+}
+
 bool folder_name_valid(const char *name)
 {
 	size_t len = strlen(name);
@@ -370,6 +427,7 @@ static int delete_tree(struct store *s, int64_t folder_id, int64_t account_id, s
 		int64_t id = g_array_index(ids, int64_t, i), modseq;
 		struct folder_row row;
 		r = folder_row(s, id, &row, err) > 0 ? 0 : -1;
+		r = r == 0 ? run_deleting_hooks(s, id, row.module, err) : -1;
 		r = r == 0 ? modseq_next(s, account_id, &modseq, err) : -1;
 		if (r < 0)
 			break;
@@ -604,6 +662,9 @@ static int create_defaults(struct store *s, int64_t context_id, int64_t user_id,
 
 static int principal_gone(struct store *s, int64_t principal_id, struct ox_error *err)
 {
+	if (run_deleting_hooks_where(s, "SELECT id, module FROM folders WHERE owner_id = $1",
+	                             principal_id, err) < 0)
+		return -1;
 	static const char *const cleanup[] = {
 		/* Their folders (subfolders, permissions, changes cascade). */
 		"DELETE FROM folders WHERE owner_id = $1",
@@ -628,8 +689,18 @@ static int principal_gone(struct store *s, int64_t principal_id, struct ox_error
 	return 0;
 }
 
+/* The context's public folders go with its row (ON DELETE CASCADE), after
+ * the hooks have seen them. */
+static int context_gone(struct store *s, int64_t context_id, struct ox_error *err)
+{
+	return run_deleting_hooks_where(
+		s, "SELECT id, module FROM folders WHERE context_id = $1 AND owner_id IS NULL",
+		context_id, err);
+}
+
 void folder_register_hooks(void)
 {
 	directory_set_user_created_hook(create_defaults);
 	directory_set_principal_deleted_hook(principal_gone);
+	directory_set_context_deleted_hook(context_gone);
 }

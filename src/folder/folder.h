@@ -197,8 +197,20 @@ int changes_since(struct store *s, int64_t folder_id, int64_t since, change_fn *
 int change_object_creator(struct store *s, int64_t folder_id, const char *object,
                           int64_t *creator_r, struct ox_error *err);
 
-/* Makes the folder layer take part in user creation (default folders) and
- * principal deletion (their folders, shares and tombstones). */
+/* Makes the folder layer take part in user creation (default folders),
+ * principal deletion (their folders, shares and tombstones) and context
+ * deletion (its public folders). */
 void folder_register_hooks(void);
+
+/* Hook: called inside the transaction that deletes folders, once for each
+ * folder about to go (folder_delete() and its subfolders, a deleted
+ * principal's folders, a deleted context's public folders), before its row
+ * goes, so that the service of its module releases what the rows that
+ * cascade with it hold (blob references). A failure aborts the deletion.
+ * Registering a hook twice adds it once. (A lower layer reaches a higher
+ * one only through a hook it defines.) */
+typedef int folder_deleting_hook(struct store *s, int64_t folder_id, enum folder_module module,
+                                 struct ox_error *err);
+void folder_add_deleting_hook(folder_deleting_hook *hook);
 
 #endif

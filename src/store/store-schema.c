@@ -178,6 +178,34 @@ static const struct store_migration migrations[] = {
          " timeout BIGINT NOT NULL,"
          " expires BIGINT NOT NULL);"
          "CREATE INDEX dav_locks_tree ON dav_locks (tree, path);"},
+	{4, "calendars and calendar objects",
+         /* What CalDAV adds to a calendar or task folder; default folders
+          * have no row. segment is the name in the owner's calendar home. */
+         "CREATE TABLE calendars ("
+         " folder_id BIGINT PRIMARY KEY REFERENCES folders (id) ON DELETE CASCADE,"
+         " owner_id BIGINT NOT NULL REFERENCES principals (id) ON DELETE CASCADE,"
+         " segment TEXT NOT NULL,"
+         " display_name TEXT,"
+         " components INTEGER NOT NULL," /* enum pim_component bits */
+         " UNIQUE (owner_id, segment));"
+         /* One iCalendar object (one UID) per row; first_start and last_end
+          * bound every instance in UTC seconds, NULL when open. */
+         "CREATE TABLE calendar_objects ("
+         " id @ID@,"
+         " folder_id BIGINT NOT NULL REFERENCES folders (id) ON DELETE CASCADE,"
+         " name TEXT NOT NULL,"
+         " uid TEXT NOT NULL,"
+         " component INTEGER NOT NULL,"
+         " first_start BIGINT,"
+         " last_end BIGINT,"
+         " etag TEXT NOT NULL,"
+         " size BIGINT NOT NULL,"
+         " data TEXT NOT NULL,"
+         " created BIGINT NOT NULL,"
+         " modified BIGINT NOT NULL,"
+         " UNIQUE (folder_id, name),"
+         " UNIQUE (folder_id, uid));"
+         "CREATE INDEX calendar_objects_range ON calendar_objects (folder_id, first_start);"},
 };
 
 const struct store_migration *store_migrations(size_t *count_r)

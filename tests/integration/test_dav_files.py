@@ -5,6 +5,7 @@ shares, strict XML, streaming of large bodies, and versions on overwrite.
 Users and shares are made with oxctl on the running server's data
 directory, as an administrator would.
 """
+import hashlib
 import json
 import os
 import re
@@ -235,3 +236,100 @@ def test_mime_type_from_extension(dav):
 def test_escaped_slash_in_a_segment_is_refused(dav):
     r = request(session(), "PUT", url(dav, "Documents/a%2Fb.txt"), data=b"x")
     assert r.status_code == 400
+
+
+LOCKINFO = (b"<?xml version='1.0' encoding='utf-8'?><D:lockinfo xmlns:D='DAV:'>"
+            b"<D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype>"
+            b"<D:owner>test</D:owner></D:lockinfo>")
+
+
+def blob_refs(server, content):
+    """The reference count of the blob holding content, None when gone."""
+    db = sqlite3.connect(os.path.join(server.data_dir, "ox.db"))
+    try:
+        row = db.execute("SELECT refcount FROM blobs WHERE hash = ?",
+                         (hashlib.sha256(content).hexdigest(),)).fetchone()
+    finally:
+        db.close()
+    return row[0] if row else None
+
+
+def test_deleting_outside_dav_releases_blobs(dav):
+    alice, bob = session(), session(BOB)
+    assert request(alice, "MKCOL", url(dav, "Documents/sub/")).status_code == 201
+    assert request(alice, "PUT", url(dav, "Documents/sub/s.txt"), data=b"in sub").status_code \
+        == 201
+    assert request(alice, "PUT", url(dav, "Documents/a.txt"), data=b"alice only").status_code \
+        == 201
+    assert request(alice, "PUT", url(dav, "Documents/b.txt"), data=b"both").status_code == 201
+    assert request(bob, "PUT", url(dav, "Documents/b.txt", BOB), data=b"both").status_code == 201
+    assert blob_refs(dav, b"both") == 2
+    folders = json.loads(oxctl(dav, "folder", "list", ALICE, "--module", "files", "--json"))
+    sub = next(f["id"] for f in folders if f["name"] == "sub")
+    oxctl(dav, "folder", "delete", ALICE, str(sub))
+    assert blob_refs(dav, b"in sub") == 0
+    oxctl(dav, "user", "delete", ALICE)
+    assert blob_refs(dav, b"alice only") == 0
+    # Bob's copy of the same bytes still holds the blob.
+    assert blob_refs(dav, b"both") == 1
+    assert request(bob, "GET", url(dav, "Documents/b.txt", BOB)).content == b"both"
+
+
+@pytest.mark.parametrize("method", ["COPY", "MOVE"])
+def test_failed_overwrite_keeps_the_target(dav, method):
+    alice, bob = session(), session(BOB)
+    assert request(alice, "PUT", url(dav, "Documents/t.txt"), data=b"target").status_code == 201
+    # Bob may delete Alice's documents but not add any: removing the target
+    # succeeds, putting the source in its place does not (and a MOVE never
+    # leaves its owner's tree).
+    oxctl(dav, "folder", "share", ALICE, str(documents_id(dav)), f"user:{BOB}", "1/2/2/2/0")
+    assert request(bob, "PUT", url(dav, "Documents/s.txt", BOB), data=b"source").status_code \
+        == 201
+    r = request(bob, method, url(dav, "Documents/s.txt", BOB),
+                headers={"Destination": url(dav, "Documents/t.txt"), "Overwrite": "T"})
+    assert r.status_code == 403
+    assert request(alice, "GET", url(dav, "Documents/t.txt")).content == b"target"
+    assert request(bob, "GET", url(dav, "Documents/s.txt", BOB)).content == b"source"
+
+
+def lock(s, target):
+    r = request(s, "LOCK", target, data=LOCKINFO, headers={"Depth": "0", "Timeout": "Second-600"})
+    assert r.status_code in (200, 201), r.text
+    return r.headers["Lock-Token"]
+
+
+def test_locks_hold_under_every_spelling_of_the_login(dav):
+    s = session()
+    upper = "Alice@Example.ORG"
+    escaped = "alice%40example.org"
+    token = lock(s, url(dav, "Documents/l.txt", upper))
+    for login in (ALICE, escaped, upper):
+        r = request(s, "PUT", url(dav, "Documents/l.txt", login), data=b"x")
+        assert r.status_code == 423, login
+    r = request(s, "PUT", url(dav, "Documents/l.txt", escaped), data=b"x",
+                headers={"If": f"({token})"})
+    assert r.status_code == 204
+    # The lock shows, and may be refreshed, whatever the spelling.
+    r = request(s, "PROPFIND", url(dav, "Documents/l.txt"), headers={"Depth": "0"},
+                data=b"<propfind xmlns='DAV:'><prop><lockdiscovery/></prop></propfind>")
+    assert r.status_code == 207 and token.strip("<>") in r.text
+    r = request(s, "LOCK", url(dav, "Documents/l.txt", "ALICE@example.org"),
+                headers={"If": f"({token})", "Timeout": "Second-60"})
+    assert r.status_code == 200
+    # A Destination in another spelling meets the lock too.
+    assert request(s, "PUT", url(dav, "Documents/src.txt"), data=b"s").status_code == 201
+    r = request(s, "COPY", url(dav, "Documents/src.txt"),
+                headers={"Destination": url(dav, "Documents/l.txt", upper), "Overwrite": "T"})
+    assert r.status_code == 423
+    r = request(s, "UNLOCK", url(dav, "Documents/l.txt", "ALICE%40EXAMPLE.ORG"),
+                headers={"Lock-Token": token})
+    assert r.status_code == 204
+    assert request(s, "PUT", url(dav, "Documents/l.txt", upper), data=b"y").status_code == 204
+
+
+def test_copy_into_itself_under_another_spelling_is_refused(dav):
+    s = session()
+    assert request(s, "MKCOL", url(dav, "Documents/c/")).status_code == 201
+    r = request(s, "COPY", url(dav, "Documents/c/"),
+                headers={"Destination": url(dav, "Documents/c/inside/", "Alice@Example.org")})
+    assert r.status_code == 403

@@ -889,6 +889,73 @@ static void test_changes(struct store_fixture *f, gconstpointer data)
 	g_free(before);
 }
 
+/* What the deleting hook saw, and whether it fails for one folder. */
+static GArray *deleting_seen;
+static int64_t deleting_fails_for;
+
+static int deleting_hook(struct store *s, int64_t folder_id, enum folder_module module,
+                         struct ox_error *err)
+{
+	if (deleting_seen != NULL)
+		g_array_append_val(deleting_seen, folder_id);
+	if (folder_id == deleting_fails_for)
+		return ox_error_set(err, OX_ERR_TEMP, "the hook failed");
+	return 0;
+}
+
+static bool seen(int64_t id)
+{
+	guint n = 0;
+	for (guint i = 0; i < deleting_seen->len; i++)
+		n += g_array_index(deleting_seen, int64_t, i) == id;
+	return n == 1;
+}
+
+static void test_deleting_hook(struct store_fixture *f, gconstpointer data)
+{
+	if (store_fixture_skip(f))
+		return;
+	struct ox_error err = {0};
+	struct world w;
+	world_make(S(f), &w);
+	int64_t top = make_folder(S(f), w.bob, w.ctx, 0, FOLDER_FILES, "Top");
+	int64_t sub = make_folder(S(f), w.bob, w.ctx, top, FOLDER_FILES, "Sub");
+	int64_t subsub = make_folder(S(f), w.bob, w.ctx, sub, FOLDER_FILES, "SubSub");
+	int64_t pub = 0;
+	g_assert_cmpint(folder_create(S(f), FOLDER_SYSTEM_ACTOR, w.ctx, 0, true, FOLDER_FILES,
+	                              "Public", &pub, &err),
+	                ==, 0);
+	deleting_seen = g_array_new(FALSE, FALSE, sizeof(int64_t));
+
+	/* A failing hook aborts the deletion: nothing changed. */
+	deleting_fails_for = subsub;
+	char *before = store_fixture_snapshot(S(f));
+	g_assert_cmpint(folder_delete(S(f), w.bob, top, &err), ==, -1);
+	g_assert_cmpint(err.code, ==, OX_ERR_TEMP);
+	char *after = store_fixture_snapshot(S(f));
+	g_assert_cmpstr(before, ==, after);
+	g_free(before);
+	g_free(after);
+
+	/* Each folder of the subtree, once, before it goes. */
+	deleting_fails_for = 0;
+	g_array_set_size(deleting_seen, 0);
+	g_assert_cmpint(folder_delete(S(f), w.bob, sub, &err), ==, 0);
+	g_assert_cmpuint(deleting_seen->len, ==, 2);
+	g_assert_true(seen(sub) && seen(subsub));
+
+	/* Every folder of a deleted user; the public ones with the context. */
+	g_array_set_size(deleting_seen, 0);
+	g_assert_cmpint(user_delete(S(f), "bob@acme.example", &err), ==, 0);
+	g_assert_true(seen(top));
+	g_assert_false(seen(pub));
+	g_array_set_size(deleting_seen, 0);
+	g_assert_cmpint(context_delete(S(f), "acme", &err), ==, 0);
+	g_assert_true(seen(pub));
+	g_array_unref(deleting_seen);
+	deleting_seen = NULL;
+}
+
 static void test_user_delete(struct store_fixture *f, gconstpointer data)
 {
 	if (store_fixture_skip(f))
@@ -1249,6 +1316,7 @@ int main(int argc, char **argv)
 	/* A cheap Argon2id keeps the suite fast; the cost is configuration. */
 	auth_register_options();
 	folder_register_hooks();
+	folder_add_deleting_hook(deleting_hook);
 	const char *sets[] = {"auth.argon2_ops=1", "auth.argon2_memory=64k", NULL};
 	char *error = NULL;
 	struct ox_config *cfg = ox_config_load(NULL, sets, &error);
@@ -1269,5 +1337,6 @@ int main(int argc, char **argv)
 	store_fixture_add("folder", "tree", test_tree);
 	store_fixture_add("folder", "changes", test_changes);
 	store_fixture_add("folder", "user-delete", test_user_delete);
+	store_fixture_add("folder", "deleting-hook", test_deleting_hook);
 	return g_test_run();
 }

@@ -1,0 +1,645 @@
+/* The CalDAV provider (RFC 4791): /dav/calendars/LOGIN/ is LOGIN's
+ * calendar home as the requester sees it, each calendar a collection of
+ * .ics resources. pim/pim.h decides every access and validates every
+ * object; this file maps paths, properties and reports to it. */
+#include "dav/dav-caldav.h"
+#include "directory/directory.h"
+#include "http/http.h"
+#include "pim/pim.h"
+
+#include <libxml/tree.h>
+#include <string.h>
+
+#define CS_NS "http://calendarserver.org/ns/"
+#define CALENDAR_TYPE "<C:calendar xmlns:C=\"" CALDAV_NS "\"/>"
+#define ICAL_TYPE "text/calendar; charset=utf-8"
+
+enum cal_kind {
+	CAL_TOP,
+	CAL_HOME,
+	CAL_CALENDAR,
+	CAL_OBJECT
+};
+
+/* What a path names, kept in dav_resource.pdata. */
+struct cal_res {
+	enum cal_kind kind;
+	int64_t owner;
+	struct pim_calendar cal; /* CAL_CALENDAR (when it exists) and CAL_OBJECT */
+	struct pim_object obj;   /* CAL_OBJECT that exists */
+	char *data;              /* the object's text when a report already has it */
+};
+
+static struct cal_res *cal_of(struct dav_resource *res)
+{
+	return res->pdata;
+}
+
+static void cal_release(struct dav_resource *res)
+{
+	struct cal_res *cr = res->pdata;
+	pim_calendar_clear(&cr->cal);
+	pim_object_clear(&cr->obj);
+	g_free(cr->data);
+	g_free(cr);
+	res->pdata = NULL;
+}
+
+static void copy_calendar(struct pim_calendar *dst, const struct pim_calendar *src)
+{
+	*dst = *src;
+	dst->segment = g_strdup(src->segment);
+	dst->display_name = g_strdup(src->display_name);
+}
+
+static void copy_object(struct pim_object *dst, const struct pim_object *src)
+{
+	*dst = *src;
+	dst->name = g_strdup(src->name);
+	dst->uid = g_strdup(src->uid);
+}
+
+static void describe_calendar(struct dav_resource *res, const struct pim_calendar *cal)
+{
+	res->exists = res->collection = true;
+	res->parent_exists = true;
+	res->resourcetype = CALENDAR_TYPE;
+	g_free(res->display_name);
+	res->display_name = g_strdup(cal->display_name);
+	res->created = cal->created;
+}
+
+static void describe_object(struct dav_resource *res, const struct pim_object *obj)
+{
+	res->exists = true;
+	res->collection = false;
+	res->parent_exists = true;
+	res->length = (uint64_t)obj->size;
+	g_free(res->content_type);
+	g_free(res->etag);
+	res->content_type = g_strdup(ICAL_TYPE);
+	res->etag = g_strdup(obj->etag);
+	res->created = obj->created;
+	res->modified = obj->modified;
+}
+
+/* The principal a login names: 1, 0, -1. */
+static int owner_of(struct dav_request *rq, const char *login, int64_t *owner_r,
+                    struct ox_error *err)
+{
+	if (rq->pstate != NULL && rq->nsegs > 0 && strcmp(login, rq->segs[0]) == 0) {
+		*owner_r = *(int64_t *)rq->pstate;
+		return *owner_r != 0;
+	}
+	struct user_info info;
+	int r = user_lookup(rq->store, login, &info, err);
+	*owner_r = r > 0 ? info.id : 0;
+	if (r > 0)
+		user_info_clear(&info);
+	return r;
+}
+
+static int cal_begin(struct dav_request *rq, struct ox_error *err)
+{
+	if (rq->nsegs == 0)
+		return 0;
+	int64_t owner = 0;
+	if (owner_of(rq, rq->segs[0], &owner, err) < 0)
+		return -1;
+	rq->pstate = g_memdup2(&owner, sizeof(owner));
+	return 0;
+}
+
+static void cal_done(struct dav_request *rq)
+{
+	g_free(rq->pstate);
+	rq->pstate = NULL;
+}
+
+static int cal_lookup(struct dav_request *rq, char **segs, size_t n, struct dav_resource *res,
+                      struct ox_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	struct cal_res *cr = g_new0(struct cal_res, 1);
+	res->pdata = cr;
+	if (n == 0) {
+		res->exists = res->collection = true;
+		return 1;
+	}
+	int r = owner_of(rq, segs[0], &cr->owner, err);
+	if (r <= 0 || n > 3)
+		return r < 0 ? -1 : 0;
+	cr->kind = CAL_HOME;
+	res->parent_exists = true;
+	if (n == 1) {
+		res->exists = res->collection = true;
+		res->display_name = g_strdup(segs[0]);
+		return 1;
+	}
+	cr->kind = n == 2 ? CAL_CALENDAR : CAL_OBJECT;
+	/* New calendars come only through MKCALENDAR, which checks the
+	 * parent itself: PUT and MKCOL there have no parent collection. */
+	res->parent_exists = false;
+	r = pim_calendar_find(rq->store, rq->user, cr->owner, segs[1], &cr->cal, err);
+	if (r <= 0)
+		return r;
+	if (n == 2) {
+		describe_calendar(res, &cr->cal);
+		return 1;
+	}
+	res->parent_exists = true;
+	r = pim_object_find(rq->store, rq->user, &cr->cal, segs[2], &cr->obj, err);
+	if (r > 0)
+		describe_object(res, &cr->obj);
+	return r;
+}
+
+/* --- members --- */
+
+struct members_ctx {
+	struct dav_request *rq;
+	struct cal_res *parent;
+	dav_member_fn *fn;
+	void *ctx;
+};
+
+static int calendar_member(const struct pim_calendar *cal, void *ctx)
+{
+	struct members_ctx *c = ctx;
+	struct dav_resource res = {0};
+	struct cal_res *cr = g_new0(struct cal_res, 1);
+	cr->kind = CAL_CALENDAR;
+	cr->owner = c->parent->owner;
+	copy_calendar(&cr->cal, cal);
+	res.pdata = cr;
+	describe_calendar(&res, cal);
+	int r = c->fn(cal->segment, &res, c->ctx);
+	dav_resource_clear(c->rq, &res);
+	return r;
+}
+
+static int object_member(const struct pim_object *obj, const char *data, void *ctx)
+{
+	struct members_ctx *c = ctx;
+	struct dav_resource res = {0};
+	struct cal_res *cr = g_new0(struct cal_res, 1);
+	cr->kind = CAL_OBJECT;
+	cr->owner = c->parent->owner;
+	copy_calendar(&cr->cal, &c->parent->cal);
+	copy_object(&cr->obj, obj);
+	cr->data = g_strdup(data);
+	res.pdata = cr;
+	describe_object(&res, obj);
+	int r = c->fn(obj->name, &res, c->ctx);
+	dav_resource_clear(c->rq, &res);
+	return r;
+}
+
+static int cal_members(struct dav_request *rq, struct dav_resource *coll, dav_member_fn *fn,
+                       void *ctx, struct ox_error *err)
+{
+	struct cal_res *cr = cal_of(coll);
+	struct members_ctx c = {rq, cr, fn, ctx};
+	if (cr->kind == CAL_HOME)
+		return pim_calendar_list(rq->store, rq->user, cr->owner, calendar_member, &c, err);
+	if (cr->kind == CAL_CALENDAR)
+		return pim_object_list(rq->store, rq->user, &cr->cal, object_member, &c, err);
+	return 0;
+}
+
+/* --- content --- */
+
+static int cal_get(struct dav_request *rq, struct dav_resource *res, uint64_t offset,
+                   uint64_t length, dav_sink_fn *sink, void *ctx, struct ox_error *err)
+{
+	struct cal_res *cr = cal_of(res);
+	if (cr->kind != CAL_OBJECT || !res->exists)
+		return ox_error_set(err, OX_ERR_NOT_FOUND, "no such object");
+	char *data = NULL;
+	size_t len = 0;
+	if (pim_object_read(rq->store, rq->user, &cr->cal, &cr->obj, &data, &len, err) < 0)
+		return -1;
+	int r = 0;
+	if (offset < len)
+		r = sink(data + offset, (size_t)MIN(length, len - offset), ctx);
+	g_free(data);
+	return r < 0 ? ox_error_set(err, OX_ERR_TEMP, "the client went away") : 0;
+}
+
+static void set_condition(struct dav_request *rq, int status, const char *cond)
+{
+	rq->error_status = status;
+	rq->error_ns = CALDAV_NS;
+	rq->error_cond = cond;
+}
+
+static const char *const reject_conditions[] = {
+	[PIM_REJECT_DATA] = "valid-calendar-data",
+	[PIM_REJECT_OBJECT] = "valid-calendar-object-resource",
+	[PIM_REJECT_COMPONENT] = "supported-calendar-component",
+	[PIM_REJECT_UID] = "no-uid-conflict",
+	[PIM_REJECT_SIZE] = "max-resource-size",
+};
+
+/* The body, at most PIM_OBJECT_MAX bytes: NULL with err past that. */
+static GByteArray *read_body(dav_source_fn *src, void *ctx, struct dav_request *rq,
+                             struct ox_error *err)
+{
+	GByteArray *buf = g_byte_array_new();
+	char chunk[16384];
+	ssize_t got;
+	while ((got = src(chunk, sizeof(chunk), ctx)) > 0) {
+		if (buf->len + (size_t)got > PIM_OBJECT_MAX) {
+			g_byte_array_unref(buf);
+			set_condition(rq, 403, reject_conditions[PIM_REJECT_SIZE]);
+			ox_error_set(err, OX_ERR_LIMIT, "a calendar object is at most %d bytes",
+			             PIM_OBJECT_MAX);
+			return NULL;
+		}
+		g_byte_array_append(buf, (const guint8 *)chunk, (guint)got);
+	}
+	if (got < 0) {
+		g_byte_array_unref(buf);
+		ox_error_set(err, OX_ERR_INVALID, "the request body ended early");
+		return NULL;
+	}
+	return buf;
+}
+
+static int cal_put(struct dav_request *rq, struct dav_resource *res, const char *content_type,
+                   dav_source_fn *src, void *ctx, bool *created_r, struct ox_error *err)
+{
+	struct cal_res *cr = cal_of(res);
+	if (cr->kind != CAL_OBJECT)
+		return ox_error_set(err, OX_ERR_PERM, "only calendar objects can be stored here");
+	if (content_type != NULL && g_ascii_strncasecmp(content_type, "text/calendar", 13) != 0) {
+		set_condition(rq, 415, "supported-calendar-data");
+		return ox_error_set(err, OX_ERR_INVALID, "calendar objects are text/calendar");
+	}
+	if (pim_object_may_put(rq->store, rq->user, &cr->cal, res->exists ? &cr->obj : NULL, err) <
+	    0)
+		return -1;
+	GByteArray *body = read_body(src, ctx, rq, err);
+	if (body == NULL)
+		return -1;
+	struct pim_object obj;
+	enum pim_reject why = PIM_REJECT_NONE;
+	int r = pim_object_put(rq->store, rq->user, &cr->cal, rq->segs[rq->nsegs - 1],
+	                       (const char *)body->data, body->len, created_r, &obj, &why, err);
+	g_byte_array_unref(body);
+	if (r < 0) {
+		if (why != PIM_REJECT_NONE)
+			set_condition(rq, why == PIM_REJECT_UID ? 409 : 403,
+			              reject_conditions[why]);
+		return -1;
+	}
+	pim_object_clear(&cr->obj);
+	cr->obj = obj;
+	describe_object(res, &obj);
+	return 0;
+}
+
+static int cal_remove(struct dav_request *rq, struct dav_resource *res, struct ox_error *err)
+{
+	struct cal_res *cr = cal_of(res);
+	if (cr->kind == CAL_OBJECT)
+		return pim_object_delete(rq->store, rq->user, &cr->cal, &cr->obj, err);
+	if (cr->kind == CAL_CALENDAR)
+		return pim_calendar_delete(rq->store, rq->user, &cr->cal, err);
+	return ox_error_set(err, OX_ERR_PERM, "calendar homes cannot be deleted");
+}
+
+static int cal_mkcol(struct dav_request *rq, struct dav_resource *res, struct ox_error *err)
+{
+	return ox_error_set(err, OX_ERR_PERM, "calendars are made with MKCALENDAR");
+}
+
+static int cal_proppatch(struct dav_request *rq, struct dav_resource *res,
+                         const struct dav_prop_op *ops, size_t n, struct ox_error *err)
+{
+	struct cal_res *cr = cal_of(res);
+	for (size_t i = 0; i < n; i++) {
+		if (cr->kind != CAL_CALENDAR || strcmp(ops[i].ns, DAV_NS) != 0 ||
+		    strcmp(ops[i].name, "displayname") != 0 || ops[i].value == NULL)
+			return ox_error_set(err, OX_ERR_PERM,
+			                    "only a calendar's DAV:displayname can be set yet");
+	}
+	for (size_t i = 0; i < n; i++) {
+		/* The value is the element as XML text: its content is the name. */
+		void *doc = dav_xml_parse(ops[i].value, strlen(ops[i].value), err);
+		if (doc == NULL)
+			return -1;
+		xmlChar *text = xmlNodeGetContent(xmlDocGetRootElement(doc));
+		int r = pim_calendar_rename(rq->store, rq->user, &cr->cal,
+		                            text != NULL ? (const char *)text : "", err);
+		xmlFree(text);
+		xmlFreeDoc(doc);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* --- properties --- */
+
+static void comp_set(GString *out, unsigned components)
+{
+	g_string_append(out, "<C:supported-calendar-component-set xmlns:C=\"" CALDAV_NS "\">");
+	if (components & PIM_COMP_VEVENT)
+		g_string_append(out, "<C:comp name=\"VEVENT\"/>");
+	if (components & PIM_COMP_VTODO)
+		g_string_append(out, "<C:comp name=\"VTODO\"/>");
+	g_string_append(out, "</C:supported-calendar-component-set>");
+}
+
+static void privileges(GString *out, const struct folder_perm *rights)
+{
+	static const struct {
+		unsigned bit;
+		const char *xml;
+	} privs[] = {
+		{DAV_PRIV_READ, "<D:read/>"},
+		{DAV_PRIV_WRITE_CONTENT, "<D:write-content/>"},
+		{DAV_PRIV_WRITE_PROPERTIES, "<D:write-properties/>"},
+		{DAV_PRIV_BIND, "<D:bind/>"},
+		{DAV_PRIV_UNBIND, "<D:unbind/>"},
+		{DAV_PRIV_READ_ACL, "<D:read-acl/>"},
+		{DAV_PRIV_WRITE_ACL, "<D:write-acl/>"},
+		{DAV_PRIV_READ_CURRENT_USER_PRIVILEGE_SET, "<D:read-current-user-privilege-set/>"},
+		{DAV_PRIV_READ_FREE_BUSY, "<C:read-free-busy/>"},
+	};
+	unsigned bits = folder_perm_to_dav(rights);
+	g_string_append(out, "<D:current-user-privilege-set xmlns:C=\"" CALDAV_NS "\">");
+	for (size_t i = 0; i < G_N_ELEMENTS(privs); i++) {
+		if (bits & privs[i].bit)
+			g_string_append_printf(out, "<D:privilege>%s</D:privilege>", privs[i].xml);
+	}
+	g_string_append(out, "</D:current-user-privilege-set>");
+}
+
+static int object_data(struct dav_request *rq, struct cal_res *cr, GString *out)
+{
+	struct ox_error err;
+	char *data = cr->data;
+	size_t len;
+	if (data == NULL &&
+	    pim_object_read(rq->store, rq->user, &cr->cal, &cr->obj, &data, &len, &err) < 0)
+		return 0;
+	char *esc = dav_xml_escape(data);
+	g_string_append_printf(
+		out, "<C:calendar-data xmlns:C=\"" CALDAV_NS "\">%s</C:calendar-data>", esc);
+	g_free(esc);
+	if (data != cr->data)
+		g_free(data);
+	return 1;
+}
+
+static int dav_prop(struct dav_request *rq, struct cal_res *cr, const char *name, GString *out)
+{
+	if (strcmp(name, "supported-report-set") == 0 && cr->kind >= CAL_CALENDAR) {
+		g_string_append(out, "<D:supported-report-set xmlns:C=\"" CALDAV_NS "\">"
+		                     "<D:supported-report><D:report><C:calendar-query/></D:report>"
+		                     "</D:supported-report><D:supported-report><D:report>"
+		                     "<C:calendar-multiget/></D:report></D:supported-report>"
+		                     "</D:supported-report-set>");
+		return 1;
+	}
+	if (strcmp(name, "current-user-privilege-set") == 0 && cr->kind >= CAL_CALENDAR) {
+		privileges(out, &cr->cal.rights);
+		return 1;
+	}
+	return 0;
+}
+
+static int cal_live_prop(struct dav_request *rq, struct dav_resource *res, const char *ns,
+                         const char *name, GString *out)
+{
+	struct cal_res *cr = cal_of(res);
+	if (cr == NULL || !res->exists)
+		return 0;
+	bool calendar = cr->kind == CAL_CALENDAR;
+	if (strcmp(ns, DAV_NS) == 0)
+		return dav_prop(rq, cr, name, out);
+	if (strcmp(ns, CS_NS) == 0 && strcmp(name, "getctag") == 0 && calendar) {
+		g_string_append_printf(out,
+		                       "<X:getctag xmlns:X=\"" CS_NS "\">\"%" G_GINT64_FORMAT
+		                       "\"</X:getctag>",
+		                       cr->cal.modseq);
+		return 1;
+	}
+	if (strcmp(ns, CALDAV_NS) != 0)
+		return 0;
+	if (strcmp(name, "calendar-home-set") == 0 && dav_user_login(rq) != NULL) {
+		char *esc = g_uri_escape_string(dav_user_login(rq), "@", FALSE);
+		g_string_append_printf(out,
+		                       "<C:calendar-home-set xmlns:C=\"" CALDAV_NS "\"><D:href>"
+		                       "/dav/calendars/%s/</D:href></C:calendar-home-set>",
+		                       esc);
+		g_free(esc);
+	} else if (strcmp(name, "supported-calendar-component-set") == 0 && calendar) {
+		comp_set(out, cr->cal.components);
+	} else if (strcmp(name, "supported-calendar-data") == 0 && calendar) {
+		g_string_append(out,
+		                "<C:supported-calendar-data xmlns:C=\"" CALDAV_NS "\">"
+		                "<C:calendar-data content-type=\"text/calendar\" version=\"2.0\"/>"
+		                "</C:supported-calendar-data>");
+	} else if (strcmp(name, "max-resource-size") == 0 && calendar) {
+		g_string_append_printf(out,
+		                       "<C:max-resource-size xmlns:C=\"" CALDAV_NS "\">%d"
+		                       "</C:max-resource-size>",
+		                       PIM_OBJECT_MAX);
+	} else if (strcmp(name, "calendar-data") == 0 && cr->kind == CAL_OBJECT) {
+		return object_data(rq, cr, out);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+static enum dav_prop_kind cal_prop_kind(const char *ns, const char *name)
+{
+	if (strcmp(ns, DAV_NS) == 0 && strcmp(name, "displayname") == 0)
+		return DAV_PROP_WRITABLE;
+	if (strcmp(ns, CALDAV_NS) == 0 || strcmp(ns, CS_NS) == 0)
+		return DAV_PROP_PROTECTED;
+	return DAV_PROP_DEAD;
+}
+
+/* --- REPORT --- */
+
+static void not_found_response(struct dav_ms *ms, const char *href)
+{
+	char *esc = dav_xml_escape(href);
+	char *text = g_strdup_printf("<D:response><D:href>%s</D:href>"
+	                             "<D:status>HTTP/1.1 404 Not Found</D:status></D:response>\n",
+	                             esc);
+	dav_ms_append(ms, text);
+	g_free(text);
+	g_free(esc);
+}
+
+static void multiget(struct dav_request *rq, struct dav_caldav_report *r)
+{
+	struct dav_ms ms;
+	dav_ms_begin(&ms, rq, 207);
+	for (guint i = 0; i < r->hrefs->len && !ms.failed; i++) {
+		const char *href = g_ptr_array_index(r->hrefs, i);
+		size_t n = 0;
+		char **segs = dav_target_segs(rq, href, &n);
+		struct dav_resource res = {0};
+		struct ox_error err;
+		if (segs != NULL && cal_lookup(rq, segs, n, &res, &err) > 0 && !res.collection) {
+			GString *out = g_string_new(NULL);
+			dav_response_xml(rq, &r->pf, segs, n, &res, out);
+			dav_ms_append(&ms, out->str);
+			g_string_free(out, TRUE);
+		} else {
+			not_found_response(&ms, href);
+		}
+		dav_resource_clear(rq, &res);
+		g_strfreev(segs);
+	}
+	dav_ms_end(&ms);
+}
+
+struct query_ctx {
+	struct dav_request *rq;
+	struct dav_caldav_report *r;
+	struct cal_res *parent;
+	const char *only; /* a name, when the query is on one object */
+	struct dav_ms ms;
+};
+
+static int query_member(const char *name, struct dav_resource *member, void *ctx)
+{
+	struct query_ctx *q = ctx;
+	if (q->only != NULL && strcmp(name, q->only) != 0)
+		return 0;
+	char *segs[3] = {q->rq->segs[0], q->rq->segs[1], (char *)name};
+	GString *out = g_string_new(NULL);
+	dav_response_xml(q->rq, &q->r->pf, segs, 3, member, out);
+	dav_ms_append(&q->ms, out->str);
+	g_string_free(out, TRUE);
+	return q->ms.failed ? -1 : 0;
+}
+
+static int query_object(const struct pim_object *obj, const char *data, void *ctx)
+{
+	struct query_ctx *q = ctx;
+	struct members_ctx c = {q->rq, q->parent, query_member, q};
+	return object_member(obj, data, &c);
+}
+
+static void query(struct dav_request *rq, struct dav_resource *res, struct dav_caldav_report *r)
+{
+	struct cal_res *cr = cal_of(res);
+	struct query_ctx q = {rq, r, cr, NULL, {0}};
+	if (cr->kind == CAL_OBJECT)
+		q.only = rq->segs[2];
+	struct pim_query pq = {r->components, r->has_range, r->start, r->end};
+	struct ox_error err;
+	dav_ms_begin(&q.ms, rq, 207);
+	if (cr->kind >= CAL_CALENDAR)
+		pim_object_query(rq->store, rq->user, &cr->cal, &pq, query_object, &q, &err);
+	dav_ms_end(&q.ms);
+}
+
+static void cal_report(struct dav_request *rq, struct dav_resource *res, const char *body,
+                       size_t len)
+{
+	struct dav_caldav_report r;
+	const char *cond = NULL;
+	struct ox_error err = {0};
+	int ret = dav_caldav_parse_report(body, len, &r, &cond, &err);
+	if (ret > 0)
+		dav_reply_precondition(rq, 403, "supported-report");
+	else if (ret < 0 && cond != NULL)
+		dav_reply_condition(rq, 403, CALDAV_NS, cond, err.message);
+	else if (ret < 0)
+		dav_reply_error(rq, &err);
+	else if (r.kind == CALDAV_REPORT_MULTIGET)
+		multiget(rq, &r);
+	else
+		query(rq, res, &r);
+	dav_caldav_report_clear(&r);
+}
+
+/* --- MKCALENDAR (RFC 4791 5.3.1) --- */
+
+static void mkcalendar_checked(struct dav_request *rq, struct dav_caldav_mkcalendar *mk)
+{
+	struct dav_resource res = {0};
+	struct ox_error err = {0};
+	int r = cal_lookup(rq, rq->segs, rq->nsegs, &res, &err);
+	struct cal_res *cr = cal_of(&res);
+	struct pim_calendar cal = {0};
+	if (r < 0)
+		dav_reply_error(rq, &err);
+	else if (res.exists)
+		dav_reply_precondition(rq, 405, "resource-must-be-null");
+	else if (rq->nsegs != 2 || cr->owner == 0)
+		http_reply_status(rq->ex, 409, "calendars are made in a calendar home\n");
+	else if (cr->owner != rq->user)
+		dav_reply_condition(rq, 403, CALDAV_NS, "calendar-collection-location-ok",
+		                    "calendars are made in your own home");
+	else if (pim_calendar_create(rq->store, rq->user, rq->segs[1], mk->display_name,
+	                             mk->components, &cal, &err) < 0)
+		dav_reply_error(rq, &err);
+	else
+		http_reply_status(rq->ex, 201, NULL);
+	pim_calendar_clear(&cal);
+	dav_resource_clear(rq, &res);
+}
+
+static void mkcalendar(struct dav_request *rq)
+{
+	char *body;
+	size_t len;
+	if (dav_read_xml_body_or_reply(rq, &body, &len) < 0)
+		return;
+	struct dav_caldav_mkcalendar mk;
+	const char *cond = NULL;
+	struct ox_error err = {0};
+	if (dav_caldav_parse_mkcalendar(body, len, &mk, &cond, &err) < 0) {
+		if (cond != NULL)
+			dav_reply_condition(rq, 403, CALDAV_NS, cond, err.message);
+		else
+			http_reply_status(rq->ex, 400, "malformed mkcalendar body\n");
+	} else {
+		mkcalendar_checked(rq, &mk);
+	}
+	dav_caldav_mkcalendar_clear(&mk);
+	g_free(body);
+}
+
+static const struct dav_method cal_methods[] = {
+	{"MKCALENDAR", mkcalendar},
+	{NULL, NULL},
+};
+
+const struct dav_provider dav_caldav_provider = {
+	.prefix = "/dav/calendars/",
+	.request_begin = cal_begin,
+	.request_done = cal_done,
+	.lookup = cal_lookup,
+	.release = cal_release,
+	.members = cal_members,
+	.get = cal_get,
+	.put = cal_put,
+	.mkcol = cal_mkcol,
+	.remove = cal_remove,
+	.copy = dav_refuse_copy,
+	.move = dav_refuse_move,
+	.props = dav_no_props,
+	.proppatch = cal_proppatch,
+	.locks = dav_no_locks,
+	.lock_create = dav_refuse_lock_create,
+	.lock_refresh = dav_refuse_lock_refresh,
+	.lock_remove = dav_refuse_lock_remove,
+	.locks_drop = dav_no_locks_drop,
+	.compliance = "calendar-access",
+	.methods = cal_methods,
+	.live_prop = cal_live_prop,
+	.prop_kind = cal_prop_kind,
+	.report = cal_report,
+};

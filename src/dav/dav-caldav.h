@@ -1,0 +1,44 @@
+/* CalDAV request bodies (RFC 4791 5.3.1, 7.8, 7.9), pure: bytes in,
+ * structures out, as strict as dav-xml.c. */
+#ifndef OX_DAV_CALDAV_H
+#define OX_DAV_CALDAV_H
+
+#include "dav/dav-private.h"
+
+#define CALDAV_NS "urn:ietf:params:xml:ns:caldav"
+#define CALDAV_HREFS_MAX 1000
+
+struct dav_caldav_mkcalendar {
+	char *display_name;  /* NULL when not given */
+	unsigned components; /* enum pim_component bits; 0 when not given */
+};
+/* An empty body is allowed. -1 with OX_ERR_INVALID (malformed, or a
+ * component other than VEVENT and VTODO: *cond_r names the CalDAV
+ * precondition then). */
+int dav_caldav_parse_mkcalendar(const char *body, size_t len, struct dav_caldav_mkcalendar *mk_r,
+                                const char **cond_r, struct ox_error *err);
+void dav_caldav_mkcalendar_clear(struct dav_caldav_mkcalendar *mk);
+
+enum dav_caldav_report_kind {
+	CALDAV_REPORT_QUERY,
+	CALDAV_REPORT_MULTIGET,
+};
+struct dav_caldav_report {
+	enum dav_caldav_report_kind kind;
+	struct dav_propfind pf; /* the properties asked for */
+	unsigned components;    /* query: the inner comp-filter's, 0 any */
+	bool has_range;
+	int64_t start, end; /* INT64_MIN / INT64_MAX when open */
+	GPtrArray *hrefs;   /* multiget */
+};
+/* 0; 1 when the root names a report this parser does not know; -1 with
+ * OX_ERR_INVALID, and *cond_r set for a filter it cannot evaluate
+ * ("supported-filter") or a bad time ("valid-filter"). */
+int dav_caldav_parse_report(const char *body, size_t len, struct dav_caldav_report *r,
+                            const char **cond_r, struct ox_error *err);
+void dav_caldav_report_clear(struct dav_caldav_report *r);
+
+/* "20060104T000000Z" in unix seconds; false when malformed. */
+bool dav_caldav_parse_utc(const char *text, int64_t *t_r);
+
+#endif

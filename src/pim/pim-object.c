@@ -1,0 +1,361 @@
+/* Calendar objects: iCalendar text with its index in `calendar_objects`,
+ * one object per UID per calendar. The change log names an object by its
+ * resource name, so "own" rights follow whoever created that name. */
+#include "core/error.h"
+#include "pim/pim-private.h"
+#include "store/store.h"
+
+#include <glib.h>
+#include <string.h>
+
+#define OBJECT_COLUMNS "id, folder_id, name, uid, component, etag, size, created, modified"
+
+void pim_object_clear(struct pim_object *obj)
+{
+	g_free(obj->name);
+	g_free(obj->uid);
+	memset(obj, 0, sizeof(*obj));
+}
+
+static void read_object(struct store_stmt *st, struct pim_object *obj)
+{
+	obj->id = store_col_int(st, 0);
+	obj->folder_id = store_col_int(st, 1);
+	obj->name = g_strdup(store_col_text(st, 2));
+	obj->uid = g_strdup(store_col_text(st, 3));
+	obj->component = (enum pim_component)store_col_int(st, 4);
+	g_strlcpy(obj->etag, store_col_text(st, 5), sizeof(obj->etag));
+	obj->size = store_col_int(st, 6);
+	obj->created = store_col_int(st, 7);
+	obj->modified = store_col_int(st, 8);
+}
+
+static int64_t now(void)
+{
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/* Whether the actor may read objects: 1 all, 0 only their own, -1 none
+ * (err set). */
+static int read_scope(struct store *s, int64_t actor, int64_t folder_id, struct ox_error *err)
+{
+	struct folder_perm rights;
+	if (folder_rights(s, actor, folder_id, &rights, err) < 0)
+		return -1;
+	if (!folder_rights_allow(&rights, FOLDER_SEE, false))
+		return ox_error_set(err, OX_ERR_NOT_FOUND, "no such calendar");
+	if (folder_check(s, actor, folder_id, FOLDER_READ_OBJECT, 0, err) == 0)
+		return 1;
+	if (folder_rights_allow(&rights, FOLDER_READ_OBJECT, true))
+		return 0;
+	return -1;
+}
+
+static bool readable(struct store *s, int64_t actor, int64_t folder_id, int scope, const char *name)
+{
+	int64_t creator = 0;
+	struct ox_error err;
+	return scope > 0 ||
+	       (change_object_creator(s, folder_id, name, &creator, &err) > 0 && creator == actor);
+}
+
+static int load(struct store *s, int64_t folder_id, const char *name, struct pim_object *obj,
+                struct ox_error *err)
+{
+	struct store_stmt *st = store_prepare(s,
+	                                      "SELECT " OBJECT_COLUMNS " FROM calendar_objects "
+	                                      "WHERE folder_id = $1 AND name = $2",
+	                                      err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, folder_id);
+	store_bind_text(st, 2, name);
+	int r = store_step(st, err);
+	if (r > 0)
+		read_object(st, obj);
+	store_stmt_done(&st);
+	return r;
+}
+
+int pim_object_find(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                    const char *name, struct pim_object *obj_r, struct ox_error *err)
+{
+	memset(obj_r, 0, sizeof(*obj_r));
+	struct ox_error perm;
+	int scope = read_scope(s, actor, cal->folder_id, &perm);
+	if (scope < 0 && perm.code != OX_ERR_PERM) {
+		*err = perm;
+		return -1;
+	}
+	int r = load(s, cal->folder_id, name, obj_r, err);
+	if (r > 0 && (scope < 0 || !readable(s, actor, cal->folder_id, scope, name))) {
+		pim_object_clear(obj_r);
+		r = 0;
+	}
+	return r;
+}
+
+/* Streams rows of `st` (OBJECT_COLUMNS, then data) the actor may read and
+ * that pass `q`. */
+static int emit_rows(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                     struct store_stmt *st, const struct pim_query *q, pim_object_fn *fn, void *ctx,
+                     struct ox_error *err)
+{
+	int scope = read_scope(s, actor, cal->folder_id, err);
+	if (scope < 0)
+		return -1;
+	/* Rows are collected first: the permission check and fn may use the
+	 * store while a statement is open. */
+	GPtrArray *rows = g_ptr_array_new_with_free_func(g_free);
+	GArray *objs = g_array_new(FALSE, TRUE, sizeof(struct pim_object));
+	int r;
+	while ((r = store_step(st, err)) > 0) {
+		struct pim_object obj = {0};
+		read_object(st, &obj);
+		g_array_append_val(objs, obj);
+		g_ptr_array_add(rows, g_strdup(store_col_text(st, 9)));
+	}
+	store_stmt_done(&st);
+	for (guint i = 0; r == 0 && i < objs->len; i++) {
+		struct pim_object *obj = &g_array_index(objs, struct pim_object, i);
+		const char *data = g_ptr_array_index(rows, i);
+		if (!readable(s, actor, cal->folder_id, scope, obj->name))
+			continue;
+		if (q != NULL && q->has_range &&
+		    !pim_ical_overlaps(data, q->components, q->start, q->end))
+			continue;
+		if (fn(obj, data, ctx) < 0)
+			r = ox_error_set(err, OX_ERR_INTERNAL, "object listing stopped");
+	}
+	for (guint i = 0; i < objs->len; i++)
+		pim_object_clear(&g_array_index(objs, struct pim_object, i));
+	g_array_free(objs, TRUE);
+	g_ptr_array_unref(rows);
+	return r < 0 ? -1 : 0;
+}
+
+int pim_object_list(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                    pim_object_fn *fn, void *ctx, struct ox_error *err)
+{
+	struct pim_query all = {0};
+	return pim_object_query(s, actor, cal, &all, fn, ctx, err);
+}
+
+int pim_object_query(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                     const struct pim_query *q, pim_object_fn *fn, void *ctx, struct ox_error *err)
+{
+	/* The index narrows the candidates; libical decides each one. */
+	struct store_stmt *st = store_prepare(
+		s,
+		"SELECT " OBJECT_COLUMNS ", data FROM calendar_objects WHERE folder_id = $1 "
+		"AND ($2 = 0 OR (component & $2) <> 0) AND ($3 = 0 OR "
+		"((first_start IS NULL OR first_start < $5) AND (last_end IS NULL OR last_end >= "
+		"$4))) "
+		"ORDER BY name",
+		err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, cal->folder_id);
+	store_bind_int(st, 2, q->components);
+	store_bind_int(st, 3, q->has_range ? 1 : 0);
+	store_bind_int(st, 4, q->has_range ? q->start : 0);
+	store_bind_int(st, 5, q->has_range ? q->end : 0);
+	return emit_rows(s, actor, cal, st, q, fn, ctx, err);
+}
+
+int pim_object_read(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                    const struct pim_object *obj, char **data_r, size_t *len_r,
+                    struct ox_error *err)
+{
+	*data_r = NULL;
+	int scope = read_scope(s, actor, cal->folder_id, err);
+	if (scope < 0)
+		return -1;
+	if (!readable(s, actor, cal->folder_id, scope, obj->name))
+		return ox_error_set(err, OX_ERR_NOT_FOUND, "no such object");
+	struct store_stmt *st = store_prepare(
+		s, "SELECT data FROM calendar_objects WHERE folder_id = $1 AND id = $2", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, cal->folder_id);
+	store_bind_int(st, 2, obj->id);
+	int r = store_step(st, err);
+	if (r > 0) {
+		*data_r = g_strdup(store_col_text(st, 0));
+		*len_r = strlen(*data_r);
+	}
+	store_stmt_done(&st);
+	if (r == 0)
+		ox_error_set(err, OX_ERR_NOT_FOUND, "no such object");
+	return r > 0 ? 0 : -1;
+}
+
+int pim_object_may_put(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                       const struct pim_object *existing, struct ox_error *err)
+{
+	if (existing == NULL)
+		return folder_check(s, actor, cal->folder_id, FOLDER_CREATE_OBJECT, 0, err);
+	int64_t creator = 0;
+	if (change_object_creator(s, cal->folder_id, existing->name, &creator, err) < 0)
+		return -1;
+	return folder_check(s, actor, cal->folder_id, FOLDER_WRITE_OBJECT, creator, err);
+}
+
+/* Another object of the calendar with this UID: 1 (named in err), 0, -1. */
+static int uid_taken(struct store *s, int64_t folder_id, const char *uid, const char *name,
+                     struct ox_error *err)
+{
+	struct store_stmt *st = store_prepare(s,
+	                                      "SELECT name FROM calendar_objects WHERE "
+	                                      "folder_id = $1 AND uid = $2 AND name <> $3",
+	                                      err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, folder_id);
+	store_bind_text(st, 2, uid);
+	store_bind_text(st, 3, name);
+	int r = store_step(st, err);
+	if (r > 0)
+		ox_error_set(err, OX_ERR_CONFLICT, "UID %.100s is used by %.100s", uid,
+		             store_col_text(st, 0));
+	store_stmt_done(&st);
+	return r;
+}
+
+static void bind_index(struct store_stmt *st, const struct pim_ical_index *idx, int first)
+{
+	if (idx->has_start)
+		store_bind_int(st, first, idx->first_start);
+	else
+		store_bind_null(st, first);
+	if (idx->has_end)
+		store_bind_int(st, first + 1, idx->last_end);
+	else
+		store_bind_null(st, first + 1);
+}
+
+static int write_row(struct store *s, const struct pim_calendar *cal, const char *name,
+                     const char *text, size_t len, const struct pim_ical_index *idx,
+                     const char *etag, bool exists, struct ox_error *err)
+{
+	struct store_stmt *st = store_prepare(
+		s,
+		exists ? "UPDATE calendar_objects SET uid = $3, component = $4, first_start = $5, "
+			 "last_end = $6, etag = $7, size = $8, data = $9, modified = $10 "
+			 "WHERE folder_id = $1 AND name = $2"
+		       : "INSERT INTO calendar_objects (folder_id, name, uid, component, "
+			 "first_start, last_end, etag, size, data, created, modified) "
+			 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+		err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, cal->folder_id);
+	store_bind_text(st, 2, name);
+	store_bind_text(st, 3, idx->uid);
+	store_bind_int(st, 4, idx->component);
+	bind_index(st, idx, 5);
+	store_bind_text(st, 7, etag);
+	store_bind_int(st, 8, (int64_t)len);
+	store_bind_text(st, 9, text);
+	store_bind_int(st, 10, now());
+	int r = store_run(st, err);
+	store_stmt_done(&st);
+	return r;
+}
+
+/* Checks and writes in one transaction; the caller has validated the
+ * text. */
+static int put_txn(struct store *s, int64_t actor, const struct pim_calendar *cal, const char *name,
+                   const char *text, size_t len, const struct pim_ical_index *idx, const char *etag,
+                   bool *created_r, enum pim_reject *reject_r, struct ox_error *err)
+{
+	struct pim_object old = {0};
+	int exists = load(s, cal->folder_id, name, &old, err);
+	int r = exists < 0 ? -1 : pim_object_may_put(s, actor, cal, exists ? &old : NULL, err);
+	pim_object_clear(&old);
+	if (r < 0)
+		return -1;
+	int taken = uid_taken(s, cal->folder_id, idx->uid, name, err);
+	if (taken != 0) {
+		if (taken > 0)
+			*reject_r = PIM_REJECT_UID;
+		return -1;
+	}
+	if (write_row(s, cal, name, text, len, idx, etag, exists > 0, err) < 0 ||
+	    change_record(s, cal->folder_id, name, actor, false, NULL, err) < 0)
+		return -1;
+	*created_r = exists == 0;
+	return 0;
+}
+
+int pim_object_put(struct store *s, int64_t actor, const struct pim_calendar *cal, const char *name,
+                   const char *data, size_t len, bool *created_r, struct pim_object *obj_r,
+                   enum pim_reject *reject_r, struct ox_error *err)
+{
+	memset(obj_r, 0, sizeof(*obj_r));
+	*reject_r = PIM_REJECT_NONE;
+	size_t nlen = name != NULL ? strlen(name) : 0;
+	if (nlen == 0 || nlen > PIM_NAME_MAX || strchr(name, '/') != NULL)
+		return ox_error_set(err, OX_ERR_INVALID, "an object name is 1 to %d bytes",
+		                    PIM_NAME_MAX);
+	if (len > PIM_OBJECT_MAX) {
+		*reject_r = PIM_REJECT_SIZE;
+		return ox_error_set(err, OX_ERR_LIMIT, "a calendar object is at most %d bytes",
+		                    PIM_OBJECT_MAX);
+	}
+	struct pim_ical_index idx;
+	if (pim_ical_index(data, len, &idx, reject_r, err) < 0)
+		return -1;
+	int ret = -1;
+	if ((idx.component & cal->components) == 0) {
+		*reject_r = PIM_REJECT_COMPONENT;
+		ox_error_set(err, OX_ERR_INVALID, "this calendar does not take %s components",
+		             idx.component == PIM_COMP_VTODO ? "VTODO" : "VEVENT");
+		goto out;
+	}
+	char *text = g_strndup(data, len);
+	char *hash = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+	char etag[PIM_ETAG_MAX];
+	g_snprintf(etag, sizeof(etag), "\"%.32s\"", hash);
+	g_free(hash);
+	if (store_begin(s, err) == 0) {
+		if (put_txn(s, actor, cal, name, text, len, &idx, etag, created_r, reject_r, err) ==
+		            0 &&
+		    store_commit(s, err) == 0)
+			ret = 0;
+		else
+			store_rollback(s);
+	}
+	g_free(text);
+	if (ret == 0 && load(s, cal->folder_id, name, obj_r, err) <= 0)
+		ret = -1;
+out:
+	pim_ical_index_clear(&idx);
+	return ret;
+}
+
+int pim_object_delete(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                      const struct pim_object *obj, struct ox_error *err)
+{
+	int64_t creator = 0;
+	if (change_object_creator(s, cal->folder_id, obj->name, &creator, err) < 0 ||
+	    folder_check(s, actor, cal->folder_id, FOLDER_DELETE_OBJECT, creator, err) < 0)
+		return -1;
+	if (store_begin(s, err) < 0)
+		return -1;
+	struct store_stmt *st = store_prepare(
+		s, "DELETE FROM calendar_objects WHERE folder_id = $1 AND id = $2", err);
+	bool ok = st != NULL;
+	if (ok) {
+		store_bind_int(st, 1, cal->folder_id);
+		store_bind_int(st, 2, obj->id);
+		ok = store_run(st, err) == 0;
+		store_stmt_done(&st);
+	}
+	ok = ok && change_record(s, cal->folder_id, obj->name, actor, true, NULL, err) == 0;
+	if (!ok || store_commit(s, err) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}

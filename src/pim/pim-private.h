@@ -1,0 +1,29 @@
+/* Inside pim: the iCalendar glue on libical (pure: text in, facts out). */
+#ifndef OX_PIM_PRIVATE_H
+#define OX_PIM_PRIVATE_H
+
+#include "pim/pim.h"
+
+/* What the index keeps of one calendar object. An open bound (a VTODO
+ * without dates, a rule without end or with more instances than the
+ * index expands) is has_start / has_end false. */
+struct pim_ical_index {
+	char *uid;
+	enum pim_component component;
+	bool has_start, has_end;
+	int64_t first_start, last_end; /* unix seconds, UTC */
+};
+void pim_ical_index_clear(struct pim_ical_index *idx);
+
+/* Validates one calendar object resource (RFC 4791 4.1) and computes its
+ * index: 0, or -1 with OX_ERR_INVALID and *reject_r. `data` holds len
+ * bytes; it need not end in NUL. */
+int pim_ical_index(const char *data, size_t len, struct pim_ical_index *idx_r,
+                   enum pim_reject *reject_r, struct ox_error *err);
+
+/* Whether an object has an instance of one of `components` (0: any)
+ * overlapping [start, end) in the sense of RFC 4791 9.9, recurrences
+ * expanded. Unparsable text never matches. */
+bool pim_ical_overlaps(const char *data, unsigned components, int64_t start, int64_t end);
+
+#endif

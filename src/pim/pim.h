@@ -1,0 +1,129 @@
+/* Calendars and tasks: calendar folders (modules FOLDER_CALENDAR and
+ * FOLDER_TASKS) holding calendar objects, each one iCalendar text with
+ * one UID (a master and its overrides) plus indexed columns: UID,
+ * component, the UTC bounds of every instance and an ETag.
+ *
+ * A calendar is addressed in its owner's home by a segment: the one given
+ * at creation, else the default folder's role ("calendar", "tasks"), else
+ * the folder id; calendars shared by others appear in the viewer's own
+ * home under their folder id. Every function decides access with
+ * folder_check() for the actor and records each change with
+ * change_record(). Errors: OX_ERR_NOT_FOUND (also what the actor may not
+ * see), OX_ERR_PERM, OX_ERR_EXISTS, OX_ERR_INVALID and OX_ERR_CONFLICT
+ * (with a pim_reject saying which rule), OX_ERR_LIMIT, OX_ERR_TEMP,
+ * OX_ERR_INTERNAL. */
+#ifndef OX_PIM_H
+#define OX_PIM_H
+
+#include "folder/folder.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ox_error;
+struct store;
+
+#define PIM_OBJECT_MAX (1024 * 1024)
+#define PIM_NAME_MAX 255
+#define PIM_ETAG_MAX 40
+
+/* Component kinds, as a bit set for what a calendar supports. */
+enum pim_component {
+	PIM_COMP_VEVENT = 1 << 0,
+	PIM_COMP_VTODO = 1 << 1,
+};
+#define PIM_COMP_ALL (PIM_COMP_VEVENT | PIM_COMP_VTODO)
+
+/* Why a calendar object was refused, for the protocol's precondition. */
+enum pim_reject {
+	PIM_REJECT_NONE,
+	PIM_REJECT_DATA,      /* not iCalendar (RFC 4791 valid-calendar-data) */
+	PIM_REJECT_OBJECT,    /* iCalendar, but not one object (valid-calendar-object-resource) */
+	PIM_REJECT_COMPONENT, /* a component the calendar does not take */
+	PIM_REJECT_UID,       /* the UID is used by another object of the calendar */
+	PIM_REJECT_SIZE,      /* larger than PIM_OBJECT_MAX */
+};
+
+struct pim_calendar {
+	int64_t folder_id;
+	int64_t owner_id; /* 0: public */
+	char *segment;
+	char *display_name;
+	unsigned components; /* enum pim_component bits */
+	int64_t modseq;      /* newest change of the calendar or its objects */
+	int64_t created;
+	bool shared; /* another user's (or a public) calendar seen by the actor */
+	struct folder_perm rights;
+};
+void pim_calendar_clear(struct pim_calendar *cal);
+
+/* Calls fn for each calendar in owner's home as the actor sees it: the
+ * owner's calendars the actor may see and, when actor == owner, the
+ * calendars others share with them. fn returns 0 to go on, -1 to stop. */
+typedef int pim_calendar_fn(const struct pim_calendar *cal, void *ctx);
+int pim_calendar_list(struct store *s, int64_t actor, int64_t owner, pim_calendar_fn *fn, void *ctx,
+                      struct ox_error *err);
+/* The calendar at a segment of owner's home: 1, 0, -1. */
+int pim_calendar_find(struct store *s, int64_t actor, int64_t owner, const char *segment,
+                      struct pim_calendar *cal_r, struct ox_error *err);
+/* Creates a calendar in the actor's own home at `segment` (letters,
+ * digits, "-", "_", ".", "@", not only digits). display_name NULL: the
+ * segment. components 0: events and tasks. */
+int pim_calendar_create(struct store *s, int64_t actor, const char *segment,
+                        const char *display_name, unsigned components, struct pim_calendar *cal_r,
+                        struct ox_error *err);
+int pim_calendar_rename(struct store *s, int64_t actor, struct pim_calendar *cal,
+                        const char *display_name, struct ox_error *err);
+int pim_calendar_delete(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                        struct ox_error *err);
+
+struct pim_object {
+	int64_t id;
+	int64_t folder_id;
+	char *name; /* the resource name in the calendar */
+	char *uid;
+	enum pim_component component;
+	char etag[PIM_ETAG_MAX]; /* quoted strong ETag */
+	int64_t size;
+	int64_t created, modified;
+};
+void pim_object_clear(struct pim_object *obj);
+
+/* An object the actor may read, by name: 1, 0 (absent or unreadable), -1. */
+int pim_object_find(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                    const char *name, struct pim_object *obj_r, struct ox_error *err);
+/* The objects of a calendar the actor may read, by name. */
+typedef int pim_object_fn(const struct pim_object *obj, const char *data, void *ctx);
+int pim_object_list(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                    pim_object_fn *fn, void *ctx, struct ox_error *err);
+/* The iCalendar text of an object; the caller frees *data_r. */
+int pim_object_read(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                    const struct pim_object *obj, char **data_r, size_t *len_r,
+                    struct ox_error *err);
+/* Whether the actor may create (existing NULL) or overwrite an object;
+ * checked before a client's body is read. */
+int pim_object_may_put(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                       const struct pim_object *existing, struct ox_error *err);
+/* Creates or replaces the object `name` with iCalendar text (len bytes,
+ * not NUL-terminated necessarily). On failure nothing changed and, for
+ * OX_ERR_INVALID, OX_ERR_CONFLICT and OX_ERR_LIMIT, *reject_r says why.
+ * On success obj_r describes the stored object. */
+int pim_object_put(struct store *s, int64_t actor, const struct pim_calendar *cal, const char *name,
+                   const char *data, size_t len, bool *created_r, struct pim_object *obj_r,
+                   enum pim_reject *reject_r, struct ox_error *err);
+int pim_object_delete(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                      const struct pim_object *obj, struct ox_error *err);
+
+/* A calendar-query: objects of `components` (0: any) with an instance
+ * in [start, end) (INT64_MIN / INT64_MAX for open ends; no time range
+ * when has_range is false). Recurrences are expanded for the match. */
+struct pim_query {
+	unsigned components;
+	bool has_range;
+	int64_t start, end;
+};
+int pim_object_query(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                     const struct pim_query *q, pim_object_fn *fn, void *ctx, struct ox_error *err);
+
+#endif

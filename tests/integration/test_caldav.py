@@ -1,0 +1,330 @@
+"""CalDAV (RFC 4791) on /dav/calendars/LOGIN/ against a real oxd, driven
+by Debian's python3-caldav: discovery from the DAV root, MKCALENDAR,
+events with recurrences and exceptions, time-range queries, todos,
+deletion, strict validation of iCalendar bodies, permissions, and real
+calendars written by vendors' clients (from ../shared/fixtures/ical).
+"""
+import datetime
+import os
+import re
+import subprocess
+
+import pytest
+import requests
+
+from conftest import FIXTURES, OXCTL
+
+caldav = pytest.importorskip("caldav")
+
+FAST_HASH = ["auth.argon2_ops=1", "auth.argon2_memory=64k"]
+ALICE = "alice@example.org"
+BOB = "bob@example.org"
+PASSWORD = "correct horse battery staple"
+UTC = datetime.timezone.utc
+
+WEEKLY = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//OX Server tests//EN
+BEGIN:VEVENT
+UID:weekly-1@example.org
+DTSTAMP:20240101T000000Z
+DTSTART:20240105T100000Z
+DTEND:20240105T110000Z
+SUMMARY:Weekly sync
+RRULE:FREQ=WEEKLY;COUNT=20
+EXDATE:20240112T100000Z
+END:VEVENT
+BEGIN:VEVENT
+UID:weekly-1@example.org
+DTSTAMP:20240101T000000Z
+RECURRENCE-ID:20240119T100000Z
+DTSTART:20240320T150000Z
+DTEND:20240320T160000Z
+SUMMARY:Weekly sync (moved out of January)
+END:VEVENT
+END:VCALENDAR
+"""
+
+LUNCH = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//OX Server tests//EN
+BEGIN:VEVENT
+UID:lunch-1@example.org
+DTSTAMP:20240101T000000Z
+DTSTART:20240215T120000Z
+DTEND:20240215T130000Z
+SUMMARY:Lunch in February
+END:VEVENT
+END:VCALENDAR
+"""
+
+YEARLY = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//OX Server tests//EN
+BEGIN:VEVENT
+UID:birthday-1@example.org
+DTSTAMP:20240101T000000Z
+DTSTART;VALUE=DATE:20000210
+SUMMARY:Birthday
+RRULE:FREQ=YEARLY
+END:VEVENT
+END:VCALENDAR
+"""
+
+TODO = """BEGIN:VCALENDAR
+VERSION:2.0
+PRODID:-//OX Server tests//EN
+BEGIN:VTODO
+UID:todo-1@example.org
+DTSTAMP:20240101T000000Z
+DUE:20240210T170000Z
+SUMMARY:File the report
+END:VTODO
+END:VCALENDAR
+"""
+
+
+def oxctl(server, *args, stdin=None):
+    argv = [OXCTL, "--data", server.data_dir]
+    for s in FAST_HASH:
+        argv += ["--set", s]
+    r = subprocess.run(argv + list(args), input=stdin, capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, f"oxctl {' '.join(args)}: {r.stderr}"
+    return r.stdout
+
+
+@pytest.fixture
+def dav(oxd_factory):
+    server = oxd_factory(*FAST_HASH)
+    oxctl(server, "context", "create", "acme", "--domain", "example.org")
+    for login, name in ((ALICE, "Alice"), (BOB, "Bob")):
+        oxctl(server, "user", "create", login, "--name", name, "--password-stdin",
+              stdin=PASSWORD + "\n")
+    return server
+
+
+def client(server, login=ALICE):
+    return caldav.DAVClient(url=server.url("/dav/"), username=login, password=PASSWORD)
+
+
+def session(login=ALICE):
+    s = requests.Session()
+    s.auth = (login, PASSWORD)
+    return s
+
+
+def new_calendar(server, name="Work", components=None):
+    principal = client(server).principal()
+    return principal.make_calendar(name=name, supported_calendar_component_set=components)
+
+
+def uids(objects):
+    return sorted(o.icalendar_component["uid"] for o in objects)
+
+
+def search_month(cal, year, month, comp_class=None):
+    start = datetime.datetime(year, month, 1, tzinfo=UTC)
+    end = datetime.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+    return cal.search(start=start, end=end, comp_class=comp_class, expand=False)
+
+
+def test_well_known_redirects_to_dav_root(dav):
+    r = requests.get(dav.url("/.well-known/caldav"), allow_redirects=False, timeout=10)
+    assert r.status_code == 301
+    assert r.headers["Location"] == "/dav/"
+
+
+def test_discovery_from_the_root(dav):
+    principal = client(dav).principal()
+    assert str(principal.url).endswith(f"/dav/principals/{ALICE}/")
+    home = principal.calendar_home_set
+    assert str(home.url).endswith("/dav/calendars/alice%40example.org/") or \
+        str(home.url).endswith(f"/dav/calendars/{ALICE}/")
+    names = [c.name for c in principal.calendars()]
+    assert "Calendar" in names and "Tasks" in names
+    r = session().options(dav.url(f"/dav/calendars/{ALICE}/"), timeout=10)
+    assert "calendar-access" in r.headers["DAV"]
+    assert "MKCALENDAR" in r.headers["Allow"]
+
+
+def test_events_with_recurrence_and_time_range(dav):
+    cal = new_calendar(dav, "Work", ["VEVENT"])
+    assert cal.get_supported_components() == ["VEVENT"]
+    assert "Work" in [c.name for c in client(dav).principal().calendars()]
+    for ics in (WEEKLY, LUNCH, YEARLY):
+        cal.save_event(ics)
+    assert uids(cal.events()) == ["birthday-1@example.org", "lunch-1@example.org",
+                                  "weekly-1@example.org"]
+    got = cal.event_by_url(cal.url.join("lunch-1@example.org.ics"))
+    got.load()
+    assert "Lunch in February" in got.data
+
+    # January: the weekly series (two instances left after the EXDATE and
+    # the override that moved to March); no birthday (10 Feb), no lunch.
+    assert uids(search_month(cal, 2024, 1, caldav.Event)) == ["weekly-1@example.org"]
+    # February: all three (the series runs to May; a yearly all-day event).
+    assert uids(search_month(cal, 2024, 2, caldav.Event)) == [
+        "birthday-1@example.org", "lunch-1@example.org", "weekly-1@example.org"]
+    # July 2024: the weekly series ended in May; the birthday is in February.
+    assert uids(search_month(cal, 2024, 7, caldav.Event)) == []
+    # February 2030: only the endless yearly rule reaches it.
+    assert uids(search_month(cal, 2030, 2, caldav.Event)) == ["birthday-1@example.org"]
+
+    # multiget
+    objs = cal.calendar_multiget([cal.url.join("lunch-1@example.org.ics"),
+                                  cal.url.join("weekly-1@example.org.ics")])
+    assert sorted(o.icalendar_component["uid"] for o in objs) == [
+        "lunch-1@example.org", "weekly-1@example.org"]
+
+    # delete
+    cal.event_by_url(cal.url.join("lunch-1@example.org.ics")).delete()
+    assert uids(search_month(cal, 2024, 2, caldav.Event)) == [
+        "birthday-1@example.org", "weekly-1@example.org"]
+    cal.delete()
+    assert "Work" not in [c.name for c in client(dav).principal().calendars()]
+
+
+def test_todos_in_a_task_calendar(dav):
+    tasks = new_calendar(dav, "Chores", ["VTODO"])
+    tasks.save_todo(TODO)
+    found = tasks.search(todo=True, include_completed=True)
+    assert uids(found) == ["todo-1@example.org"]
+    assert uids(search_month(tasks, 2024, 2, caldav.Todo)) == ["todo-1@example.org"]
+    assert uids(search_month(tasks, 2024, 3, caldav.Todo)) == []
+    # An event in a VTODO-only calendar is refused.
+    r = session().put(str(tasks.url.join("e.ics")), data=LUNCH,
+                      headers={"Content-Type": "text/calendar"}, timeout=10)
+    assert r.status_code == 403 and "supported-calendar-component" in r.text
+
+
+def test_conditional_put_and_etags(dav):
+    cal = new_calendar(dav, "Etags")
+    s = session()
+    target = str(cal.url.join("lunch.ics"))
+    hdr = {"Content-Type": "text/calendar", "If-None-Match": "*"}
+    r = s.put(target, data=LUNCH, headers=hdr, timeout=10)
+    assert r.status_code == 201
+    etag = r.headers["ETag"]
+    assert s.put(target, data=LUNCH, headers=hdr, timeout=10).status_code == 412
+    r = s.get(target, timeout=10)
+    assert r.status_code == 200 and r.headers["ETag"] == etag and r.text == LUNCH
+    assert r.headers["Content-Type"].startswith("text/calendar")
+    changed = LUNCH.replace("Lunch in February", "Lunch moved")
+    r = s.put(target, data=changed, headers={"If-Match": '"nope"'}, timeout=10)
+    assert r.status_code == 412
+    r = s.put(target, data=changed, headers={"If-Match": etag}, timeout=10)
+    assert r.status_code == 204 and r.headers["ETag"] != etag
+    # One object per UID: the same UID under another name is a conflict.
+    r = s.put(str(cal.url.join("other.ics")), data=changed, timeout=10)
+    assert r.status_code == 409 and "no-uid-conflict" in r.text
+
+
+@pytest.mark.parametrize("body", [
+    "this is not a calendar",
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART:2024XX01\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n",
+    "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nDTSTART:20240101T000000Z\r\n"
+    "END:VEVENT\r\nEND:VCALENDAR\r\n",
+    LUNCH + LUNCH.replace("lunch-1", "lunch-2"),
+    LUNCH.replace("END:VEVENT", "END:VEVENT\nBEGIN:VEVENT\nUID:two@example.org\n"
+                  "DTSTART:20240101T000000Z\nEND:VEVENT"),
+])
+def test_malformed_icalendar_is_refused(dav, body):
+    cal = new_calendar(dav, "Strict")
+    cal.save_event(LUNCH)
+    before = uids(cal.events())
+    s = session()
+    r = s.put(str(cal.url.join("bad.ics")), data=body.encode(),
+              headers={"Content-Type": "text/calendar"}, timeout=10)
+    assert 400 <= r.status_code < 500
+    assert "valid-calendar-data" in r.text or "valid-calendar-object-resource" in r.text
+    assert uids(cal.events()) == before
+    assert s.get(str(cal.url.join("bad.ics")), timeout=10).status_code == 404
+
+
+def test_too_large_object_is_refused(dav):
+    cal = new_calendar(dav, "Big")
+    body = LUNCH.replace("SUMMARY:", "DESCRIPTION:" + "x" * (1024 * 1024) + "\nSUMMARY:")
+    r = session().put(str(cal.url.join("big.ics")), data=body,
+                      headers={"Content-Type": "text/calendar"}, timeout=30)
+    assert r.status_code == 403 and "max-resource-size" in r.text
+
+
+def test_other_user_without_share_cannot_read(dav):
+    cal = new_calendar(dav, "Private")
+    cal.save_event(LUNCH)
+    s = session(BOB)
+    target = str(cal.url.join("lunch-1@example.org.ics"))
+    assert s.get(target, timeout=10).status_code in (403, 404)
+    assert s.put(target, data=LUNCH, timeout=10).status_code in (403, 404, 409)
+    assert s.delete(target, timeout=10).status_code in (403, 404)
+    r = s.request("PROPFIND", str(cal.url), headers={"Depth": "1"}, timeout=10)
+    assert r.status_code in (403, 404)
+    assert "Lunch" not in r.text
+    r = s.request("MKCALENDAR", dav.url(f"/dav/calendars/{ALICE}/intruder/"), timeout=10)
+    assert r.status_code in (403, 409)
+    # Alice still sees her own event.
+    assert uids(cal.events()) == ["lunch-1@example.org"]
+
+
+# --- vendor calendars ---
+
+VENDOR_RE = re.compile(r"^(google|outlook|apple|exchange)")
+
+
+def unfolded(text):
+    return re.sub(r"\r?\n[ \t]", "", text)
+
+
+def single_object_fixtures():
+    """Vendor files that are one calendar object (one UID, events only)."""
+    folder = os.path.join(FIXTURES, "ical")
+    out = []
+    for name in sorted(os.listdir(folder)):
+        if not VENDOR_RE.match(name) or not name.endswith(".ics"):
+            continue
+        with open(os.path.join(folder, name), "rb") as f:
+            raw = f.read()
+        text = unfolded(raw.decode("utf-8", "replace"))
+        comps = set(re.findall(r"^BEGIN:(VEVENT|VTODO|VJOURNAL|VFREEBUSY)", text, re.M))
+        if comps != {"VEVENT"} or len(set(re.findall(r"^UID:(.*)$", text, re.M))) != 1:
+            continue
+        out.append((name, raw))
+    return out
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(FIXTURES, "ical")),
+                    reason="../shared/fixtures/ical is not present")
+def test_vendor_calendars(dav):
+    import icalendar
+    fixtures = single_object_fixtures()
+    producers = {VENDOR_RE.match(n).group(1) for n, _ in fixtures}
+    assert {"google", "apple"} <= producers, producers
+    cal = new_calendar(dav, "Imports")
+    s = session()
+    loaded = []
+    for name, raw in fixtures:
+        target = str(cal.url.join(name))
+        r = s.put(target, data=raw, headers={"Content-Type": "text/calendar"}, timeout=10)
+        assert r.status_code == 201, f"{name}: {r.status_code} {r.text}"
+        r = s.get(target, timeout=10)
+        assert r.status_code == 200 and r.content == raw, name
+        loaded.append((name, raw))
+    assert len(loaded) >= 5
+    everything = cal.search(start=datetime.datetime(1900, 1, 1, tzinfo=UTC),
+                            end=datetime.datetime(2100, 1, 1, tzinfo=UTC),
+                            comp_class=caldav.Event, expand=False)
+    assert sorted(str(o.url).rsplit("/", 1)[1] for o in everything) == \
+        sorted(n for n, _ in loaded)
+    for name, raw in loaded:
+        event = icalendar.Calendar.from_ical(raw).walk("VEVENT")[0]
+        start = event["DTSTART"].dt
+        if not isinstance(start, datetime.datetime):
+            start = datetime.datetime(start.year, start.month, start.day, tzinfo=UTC)
+        elif start.tzinfo is None:
+            start = start.replace(tzinfo=UTC)
+        found = cal.search(start=start - datetime.timedelta(days=1),
+                           end=start + datetime.timedelta(days=1),
+                           comp_class=caldav.Event, expand=False)
+        assert name in [str(o.url).rsplit("/", 1)[1] for o in found], name
