@@ -1,8 +1,9 @@
-/* CalDAV bodies: MKCALENDAR, calendar-query and calendar-multiget. The
- * filters understood are comp-filter VCALENDAR holding at most one
- * comp-filter VEVENT or VTODO with at most one time-range; anything else
- * in a filter is refused (CALDAV:supported-filter) rather than ignored, so
- * a client never gets more than it asked for without knowing. */
+/* CalDAV bodies: MKCALENDAR, calendar-query, calendar-multiget and
+ * free-busy-query. Filters (RFC 4791 9.7) become a pim_comp_filter tree;
+ * what cannot be evaluated (a time-range on other components than VEVENT
+ * and VTODO, deeper nesting, unknown collations) is refused with its
+ * precondition rather than ignored, so a client never gets more than it
+ * asked for without knowing. */
 #include "dav/dav-caldav.h"
 #include "pim/pim.h"
 
@@ -140,22 +141,40 @@ static void read_props(xmlNode *prop, struct dav_propfind *pf)
 	}
 }
 
-static int unsupported(const char **cond_r, struct ox_error *err, const char *what)
+/* Bounds on what one filter may ask, so its cost per object is small. */
+#define FILTER_NODES_MAX 64
+#define FILTER_DEPTH_MAX 3 /* VCALENDAR, VEVENT, VALARM */
+#define TEXT_MATCH_MAX 1024
+
+struct fparse {
+	int nodes;
+	const char **cond_r;
+	struct ox_error *err;
+};
+
+static int refuse(struct fparse *fp, const char *cond, const char *message)
 {
-	*cond_r = "supported-filter";
-	return ox_error_set(err, OX_ERR_INVALID, "%s is not supported in filters yet", what);
+	*fp->cond_r = cond;
+	return ox_error_set(fp->err, OX_ERR_INVALID, "%s", message);
 }
 
-static int time_range(xmlNode *tr, struct dav_caldav_report *r, const char **cond_r,
-                      struct ox_error *err)
+static int count_node(struct fparse *fp)
+{
+	if (++fp->nodes > FILTER_NODES_MAX)
+		return refuse(fp, "supported-filter", "a filter has at most 64 elements");
+	return 0;
+}
+
+/* start and/or end in UTC, start before end. */
+static int parse_range(xmlNode *tr, int64_t *start_r, int64_t *end_r, const char **cond_r,
+                       struct ox_error *err)
 {
 	char *start = attr(tr, "start"), *end = attr(tr, "end");
-	r->has_range = true;
-	r->start = INT64_MIN;
-	r->end = INT64_MAX;
+	*start_r = INT64_MIN;
+	*end_r = INT64_MAX;
 	bool ok = (start != NULL || end != NULL) &&
-	          (start == NULL || dav_caldav_parse_utc(start, &r->start)) &&
-	          (end == NULL || dav_caldav_parse_utc(end, &r->end)) && r->start < r->end;
+	          (start == NULL || dav_caldav_parse_utc(start, start_r)) &&
+	          (end == NULL || dav_caldav_parse_utc(end, end_r)) && *start_r < *end_r;
 	g_free(start);
 	g_free(end);
 	if (!ok) {
@@ -166,24 +185,169 @@ static int time_range(xmlNode *tr, struct dav_caldav_report *r, const char **con
 	return 0;
 }
 
-/* comp-filter VEVENT or VTODO: an optional time-range, nothing else. */
-static int inner_filter(xmlNode *cf, struct dav_caldav_report *r, const char **cond_r,
-                        struct ox_error *err)
+/* RFC 4791 9.7.5; an unknown collation is CALDAV:supported-collation. */
+static int text_match(xmlNode *n, struct pim_text_match **m_r, struct fparse *fp)
 {
-	char *name = attr(cf, "name");
-	r->components = component_named(name);
-	g_free(name);
-	if (r->components == 0)
-		return unsupported(cond_r, err, "a comp-filter other than VEVENT or VTODO");
-	for (xmlNode *c = element(cf->children); c != NULL; c = element(c->next)) {
-		if (is_ns(c, CALDAV_NS, "time-range") && !r->has_range) {
-			if (time_range(c, r, cond_r, err) < 0)
-				return -1;
-		} else {
-			return unsupported(cond_r, err, (const char *)c->name);
-		}
+	if (*m_r != NULL)
+		return refuse(fp, "valid-filter", "one text-match per filter");
+	char *collation = attr(n, "collation"), *negate = attr(n, "negate-condition");
+	xmlChar *text = xmlNodeGetContent(n);
+	struct pim_text_match *m = g_new0(struct pim_text_match, 1);
+	*m_r = m;
+	m->text = g_strdup(text != NULL ? (const char *)text : "");
+	xmlFree(text);
+	int r = 0;
+	if (collation == NULL || strcmp(collation, "i;ascii-casemap") == 0)
+		m->collation = PIM_COLLATION_ASCII_CASEMAP;
+	else if (strcmp(collation, "i;octet") == 0)
+		m->collation = PIM_COLLATION_OCTET;
+	else
+		r = refuse(fp, "supported-collation", "collations are i;ascii-casemap and i;octet");
+	if (r == 0 && negate != NULL && strcmp(negate, "yes") != 0 && strcmp(negate, "no") != 0)
+		r = refuse(fp, "valid-filter", "negate-condition is yes or no");
+	m->negate = negate != NULL && strcmp(negate, "yes") == 0;
+	if (r == 0 && strlen(m->text) > TEXT_MATCH_MAX)
+		r = refuse(fp, "valid-filter", "a text-match is at most 1024 bytes");
+	g_free(collation);
+	g_free(negate);
+	return r;
+}
+
+/* The name attribute, which every filter needs. */
+static int filter_name(xmlNode *n, char **name_r, struct fparse *fp)
+{
+	*name_r = attr(n, "name");
+	if (*name_r == NULL || **name_r == '\0' || strlen(*name_r) > 255)
+		return refuse(fp, "valid-filter", "a filter needs a name");
+	return count_node(fp);
+}
+
+/* is-not-defined stands alone in its filter. */
+static int not_defined(xmlNode *c, bool *flag, bool others, struct fparse *fp)
+{
+	if (*flag || others || element(c->next) != NULL)
+		return refuse(fp, "valid-filter", "is-not-defined stands alone");
+	*flag = true;
+	return 0;
+}
+
+static int param_filter(xmlNode *n, struct pim_param_filter *pf, struct fparse *fp)
+{
+	if (filter_name(n, &pf->name, fp) < 0)
+		return -1;
+	for (xmlNode *c = element(n->children); c != NULL; c = element(c->next)) {
+		int r;
+		if (is_ns(c, CALDAV_NS, "is-not-defined"))
+			r = not_defined(c, &pf->not_defined, pf->match != NULL, fp);
+		else if (is_ns(c, CALDAV_NS, "text-match") && !pf->not_defined)
+			r = text_match(c, &pf->match, fp);
+		else
+			r = refuse(fp, "valid-filter",
+			           "a param-filter holds is-not-defined or text-match");
+		if (r < 0)
+			return -1;
 	}
 	return 0;
+}
+
+static int prop_filter(xmlNode *n, struct pim_prop_filter *pf, struct fparse *fp)
+{
+	if (filter_name(n, &pf->name, fp) < 0)
+		return -1;
+	GArray *params = g_array_new(FALSE, TRUE, sizeof(struct pim_param_filter));
+	int r = 0;
+	for (xmlNode *c = element(n->children); r == 0 && c != NULL; c = element(c->next)) {
+		bool others = pf->match != NULL || pf->has_range || params->len > 0;
+		if (is_ns(c, CALDAV_NS, "is-not-defined")) {
+			r = not_defined(c, &pf->not_defined, others, fp);
+		} else if (is_ns(c, CALDAV_NS, "text-match")) {
+			r = text_match(c, &pf->match, fp);
+		} else if (is_ns(c, CALDAV_NS, "time-range") && !pf->has_range) {
+			pf->has_range = true;
+			r = parse_range(c, &pf->start, &pf->end, fp->cond_r, fp->err);
+		} else if (is_ns(c, CALDAV_NS, "param-filter")) {
+			struct pim_param_filter p = {0};
+			g_array_append_val(params, p);
+			r = param_filter(
+				c, &g_array_index(params, struct pim_param_filter, params->len - 1),
+				fp);
+		} else {
+			r = refuse(fp, "valid-filter", "unexpected element in a prop-filter");
+		}
+	}
+	pf->nparams = params->len;
+	pf->params = (struct pim_param_filter *)(void *)g_array_free(params, FALSE);
+	return r;
+}
+
+static int comp_filter(xmlNode *n, struct pim_comp_filter *cf, int depth, struct fparse *fp);
+
+/* Appends a child filter of cf (a prop-filter or comp-filter). */
+static int comp_child(xmlNode *c, struct pim_comp_filter *cf, GArray *props, GArray *comps,
+                      int depth, struct fparse *fp)
+{
+	if (is_ns(c, CALDAV_NS, "prop-filter")) {
+		struct pim_prop_filter p = {0};
+		g_array_append_val(props, p);
+		return prop_filter(c, &g_array_index(props, struct pim_prop_filter, props->len - 1),
+		                   fp);
+	}
+	if (is_ns(c, CALDAV_NS, "comp-filter")) {
+		if (depth + 1 >= FILTER_DEPTH_MAX)
+			return refuse(fp, "supported-filter",
+			              "comp-filters nest three deep at most");
+		struct pim_comp_filter f = {0};
+		g_array_append_val(comps, f);
+		return comp_filter(c, &g_array_index(comps, struct pim_comp_filter, comps->len - 1),
+		                   depth + 1, fp);
+	}
+	if (is_ns(c, CALDAV_NS, "time-range") && !cf->has_range) {
+		/* Instances are what the index knows: those of events and tasks. */
+		bool instances = depth == 1 && (g_ascii_strcasecmp(cf->name, "VEVENT") == 0 ||
+		                                g_ascii_strcasecmp(cf->name, "VTODO") == 0);
+		if (!instances)
+			return refuse(fp, "supported-filter",
+			              "a time-range applies to VEVENT and VTODO components only");
+		cf->has_range = true;
+		return parse_range(c, &cf->start, &cf->end, fp->cond_r, fp->err);
+	}
+	return refuse(fp, "valid-filter", "unexpected element in a comp-filter");
+}
+
+static int comp_filter(xmlNode *n, struct pim_comp_filter *cf, int depth, struct fparse *fp)
+{
+	if (filter_name(n, &cf->name, fp) < 0)
+		return -1;
+	GArray *props = g_array_new(FALSE, TRUE, sizeof(struct pim_prop_filter));
+	GArray *comps = g_array_new(FALSE, TRUE, sizeof(struct pim_comp_filter));
+	int r = 0;
+	for (xmlNode *c = element(n->children); r == 0 && c != NULL; c = element(c->next)) {
+		if (is_ns(c, CALDAV_NS, "is-not-defined"))
+			r = not_defined(c, &cf->not_defined,
+			                cf->has_range || props->len > 0 || comps->len > 0, fp);
+		else
+			r = comp_child(c, cf, props, comps, depth, fp);
+	}
+	cf->nprops = props->len;
+	cf->props = (struct pim_prop_filter *)(void *)g_array_free(props, FALSE);
+	cf->ncomps = comps->len;
+	cf->comps = (struct pim_comp_filter *)(void *)g_array_free(comps, FALSE);
+	return r;
+}
+
+/* What the index can narrow: a single event or task comp-filter and its
+ * time range. */
+static void narrowing(struct dav_caldav_report *r)
+{
+	const struct pim_comp_filter *f = r->filter;
+	if (f->ncomps != 1 || f->comps[0].not_defined)
+		return;
+	r->components = component_named(f->comps[0].name);
+	if (r->components != 0 && f->comps[0].has_range) {
+		r->has_range = true;
+		r->start = f->comps[0].start;
+		r->end = f->comps[0].end;
+	}
 }
 
 static int filter(xmlNode *f, struct dav_caldav_report *r, const char **cond_r,
@@ -199,12 +363,14 @@ static int filter(xmlNode *f, struct dav_caldav_report *r, const char **cond_r,
 		return ox_error_set(err, OX_ERR_INVALID,
 		                    "a filter holds one comp-filter named VCALENDAR");
 	}
-	xmlNode *inner = element(cal->children);
-	if (inner == NULL)
-		return 0;
-	if (!is_ns(inner, CALDAV_NS, "comp-filter") || element(inner->next) != NULL)
-		return unsupported(cond_r, err, (const char *)inner->name);
-	return inner_filter(inner, r, cond_r, err);
+	struct fparse fp = {0, cond_r, err};
+	r->filter = g_new0(struct pim_comp_filter, 1);
+	if (comp_filter(cal, r->filter, 0, &fp) < 0)
+		return -1;
+	if (r->filter->not_defined)
+		return refuse(&fp, "valid-filter", "every object has a VCALENDAR");
+	narrowing(r);
+	return 0;
 }
 
 static int report_body(xmlNode *root, struct dav_caldav_report *r, const char **cond_r,
@@ -231,12 +397,24 @@ static int report_body(xmlNode *root, struct dav_caldav_report *r, const char **
 			have_filter = true;
 			if (filter(c, r, cond_r, err) < 0)
 				return -1;
+		} else if (r->kind == CALDAV_REPORT_FREEBUSY && is_ns(c, CALDAV_NS, "time-range") &&
+		           !r->has_range) {
+			r->has_range = true;
+			if (parse_range(c, &r->start, &r->end, cond_r, err) < 0)
+				return -1;
 		} else if (r->kind == CALDAV_REPORT_QUERY && is_ns(c, CALDAV_NS, "timezone")) {
 			continue; /* floating times are read as UTC for now */
 		} else {
 			return ox_error_set(err, OX_ERR_INVALID, "unexpected element %s",
 			                    (const char *)c->name);
 		}
+	}
+	/* Both ends, so that the answer is bounded. */
+	if (r->kind == CALDAV_REPORT_FREEBUSY &&
+	    (!r->has_range || r->start == INT64_MIN || r->end == INT64_MAX)) {
+		*cond_r = "valid-filter";
+		return ox_error_set(err, OX_ERR_INVALID,
+		                    "free-busy-query needs a time-range with start and end");
 	}
 	if (r->kind == CALDAV_REPORT_QUERY && !have_filter) {
 		*cond_r = "valid-filter";
@@ -262,6 +440,9 @@ int dav_caldav_parse_report(const char *body, size_t len, struct dav_caldav_repo
 	if (is_ns(root, CALDAV_NS, "calendar-query")) {
 		r->kind = CALDAV_REPORT_QUERY;
 		ret = report_body(root, r, cond_r, err);
+	} else if (is_ns(root, CALDAV_NS, "free-busy-query")) {
+		r->kind = CALDAV_REPORT_FREEBUSY;
+		ret = report_body(root, r, cond_r, err);
 	} else if (is_ns(root, CALDAV_NS, "calendar-multiget")) {
 		r->kind = CALDAV_REPORT_MULTIGET;
 		ret = report_body(root, r, cond_r, err);
@@ -276,4 +457,5 @@ void dav_caldav_report_clear(struct dav_caldav_report *r)
 	if (r->hrefs != NULL)
 		g_ptr_array_unref(r->hrefs);
 	r->hrefs = NULL;
+	pim_comp_filter_free(&r->filter);
 }

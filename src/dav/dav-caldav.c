@@ -64,6 +64,9 @@ static void describe_calendar(struct dav_resource *res, const struct pim_calenda
 	res->exists = res->collection = true;
 	res->parent_exists = true;
 	res->resourcetype = CALENDAR_TYPE;
+	/* GET answers the whole calendar (RFC 4791 5.3.1 leaves it open). */
+	g_free(res->content_type);
+	res->content_type = g_strdup(ICAL_TYPE);
 	g_free(res->display_name);
 	res->display_name = g_strdup(cal->display_name);
 	res->created = cal->created;
@@ -209,10 +212,25 @@ static int cal_members(struct dav_request *rq, struct dav_resource *coll, dav_me
 
 /* --- content --- */
 
+struct export_sink {
+	dav_sink_fn *sink;
+	void *ctx;
+};
+
+static int export_write(const char *text, size_t len, void *ctx)
+{
+	struct export_sink *x = ctx;
+	return x->sink(text, len, x->ctx);
+}
+
 static int cal_get(struct dav_request *rq, struct dav_resource *res, uint64_t offset,
                    uint64_t length, dav_sink_fn *sink, void *ctx, struct ox_error *err)
 {
 	struct cal_res *cr = cal_of(res);
+	if (cr->kind == CAL_CALENDAR && res->exists) {
+		struct export_sink x = {sink, ctx};
+		return pim_calendar_export(rq->store, rq->user, &cr->cal, export_write, &x, err);
+	}
 	if (cr->kind != CAL_OBJECT || !res->exists)
 		return ox_error_set(err, OX_ERR_NOT_FOUND, "no such object");
 	char *data = NULL;
@@ -401,6 +419,9 @@ static int dav_prop(struct dav_request *rq, struct cal_res *cr, const char *name
 		                     "<D:supported-report><D:report><C:calendar-query/></D:report>"
 		                     "</D:supported-report><D:supported-report><D:report>"
 		                     "<C:calendar-multiget/></D:report></D:supported-report>"
+		                     "<D:supported-report><D:report><C:free-busy-query/></D:report>"
+		                     "</D:supported-report><D:supported-report><D:report>"
+		                     "<D:sync-collection/></D:report></D:supported-report>"
 		                     "</D:supported-report-set>");
 		return 1;
 	}
@@ -536,12 +557,65 @@ static void query(struct dav_request *rq, struct dav_resource *res, struct dav_c
 	struct query_ctx q = {rq, r, cr, NULL, {0}};
 	if (cr->kind == CAL_OBJECT)
 		q.only = rq->segs[2];
-	struct pim_query pq = {r->components, r->has_range, r->start, r->end};
+	struct pim_query pq = {r->components, r->has_range, r->start, r->end, r->filter};
 	struct ox_error err;
 	dav_ms_begin(&q.ms, rq, 207);
 	if (cr->kind >= CAL_CALENDAR)
 		pim_object_query(rq->store, rq->user, &cr->cal, &pq, query_object, &q, &err);
 	dav_ms_end(&q.ms);
+}
+
+static void utc_text(int64_t t, char buf[20])
+{
+	GDateTime *d = g_date_time_new_from_unix_utc(t);
+	if (d == NULL) {
+		g_strlcpy(buf, "19700101T000000Z", 20);
+		return;
+	}
+	g_snprintf(buf, 20, "%04d%02d%02dT%02d%02d%02dZ", g_date_time_get_year(d),
+	           g_date_time_get_month(d), g_date_time_get_day_of_month(d),
+	           g_date_time_get_hour(d), g_date_time_get_minute(d), g_date_time_get_second(d));
+	g_date_time_unref(d);
+}
+
+static int busy_line(int64_t start, int64_t end, bool tentative, void *ctx)
+{
+	char s[20], e[20];
+	utc_text(start, s);
+	utc_text(end, e);
+	g_string_append_printf(ctx, "FREEBUSY;FBTYPE=%s:%s/%s\r\n",
+	                       tentative ? "BUSY-TENTATIVE" : "BUSY", s, e);
+	return 0;
+}
+
+/* RFC 4791 7.10: one VFREEBUSY for the range. At most PIM_BUSY_MAX short
+ * lines, so the answer is built whole. */
+static void freebusy(struct dav_request *rq, struct dav_resource *res, struct dav_caldav_report *r)
+{
+	struct cal_res *cr = cal_of(res);
+	if (cr->kind != CAL_CALENDAR) {
+		dav_reply_precondition(rq, 403, "supported-report");
+		return;
+	}
+	char now[20], start[20], end[20];
+	utc_text(g_get_real_time() / G_USEC_PER_SEC, now);
+	utc_text(r->start, start);
+	utc_text(r->end, end);
+	GString *out = g_string_new(NULL);
+	g_string_append_printf(out,
+	                       "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+	                       "PRODID:-//Open-Xchange//OX Server//EN\r\nBEGIN:VFREEBUSY\r\n"
+	                       "DTSTAMP:%s\r\nDTSTART:%s\r\nDTEND:%s\r\n",
+	                       now, start, end);
+	struct ox_error err = {0};
+	if (pim_calendar_busy(rq->store, rq->user, &cr->cal, r->start, r->end, busy_line, out,
+	                      &err) < 0) {
+		dav_reply_error(rq, &err);
+	} else {
+		g_string_append(out, "END:VFREEBUSY\r\nEND:VCALENDAR\r\n");
+		http_reply(rq->ex, 200, ICAL_TYPE, out->str, out->len);
+	}
+	g_string_free(out, TRUE);
 }
 
 static void cal_report(struct dav_request *rq, struct dav_resource *res, const char *body,
@@ -559,9 +633,35 @@ static void cal_report(struct dav_request *rq, struct dav_resource *res, const c
 		dav_reply_error(rq, &err);
 	else if (r.kind == CALDAV_REPORT_MULTIGET)
 		multiget(rq, &r);
+	else if (r.kind == CALDAV_REPORT_FREEBUSY)
+		freebusy(rq, res, &r);
 	else
 		query(rq, res, &r);
 	dav_caldav_report_clear(&r);
+}
+
+/* --- sync-collection --- */
+
+static int object_change(const char *name, const struct pim_object *obj, void *ctx)
+{
+	struct members_ctx *c = ctx;
+	if (obj != NULL)
+		return object_member(obj, NULL, c);
+	struct dav_resource gone = {0};
+	return c->fn(name, &gone, c->ctx);
+}
+
+static int cal_changes(struct dav_request *rq, struct dav_resource *coll, int64_t since,
+                       dav_member_fn *fn, void *ctx, int64_t *state_r, struct ox_error *err)
+{
+	struct cal_res *cr = cal_of(coll);
+	if (cr->kind != CAL_CALENDAR)
+		return ox_error_set(err, OX_ERR_NOT_FOUND, "only calendars have a change log");
+	struct members_ctx c = {rq, cr, fn, ctx};
+	/* Nothing comes after the newest state: the state alone, with the
+	 * same read check as a listing. */
+	return pim_object_changes(rq->store, rq->user, &cr->cal, since < 0 ? INT64_MAX : since,
+	                          object_change, &c, state_r, err);
 }
 
 /* --- MKCALENDAR (RFC 4791 5.3.1) --- */
@@ -642,4 +742,5 @@ const struct dav_provider dav_caldav_provider = {
 	.live_prop = cal_live_prop,
 	.prop_kind = cal_prop_kind,
 	.report = cal_report,
+	.changes = cal_changes,
 };

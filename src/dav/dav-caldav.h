@@ -1,9 +1,11 @@
-/* CalDAV request bodies (RFC 4791 5.3.1, 7.8, 7.9), pure: bytes in,
+/* CalDAV request bodies (RFC 4791 5.3.1, 7.8-7.10), pure: bytes in,
  * structures out, as strict as dav-xml.c. */
 #ifndef OX_DAV_CALDAV_H
 #define OX_DAV_CALDAV_H
 
 #include "dav/dav-private.h"
+
+struct pim_comp_filter;
 
 #define CALDAV_NS "urn:ietf:params:xml:ns:caldav"
 #define CALDAV_HREFS_MAX 1000
@@ -22,18 +24,23 @@ void dav_caldav_mkcalendar_clear(struct dav_caldav_mkcalendar *mk);
 enum dav_caldav_report_kind {
 	CALDAV_REPORT_QUERY,
 	CALDAV_REPORT_MULTIGET,
+	CALDAV_REPORT_FREEBUSY,
 };
 struct dav_caldav_report {
 	enum dav_caldav_report_kind kind;
 	struct dav_propfind pf; /* the properties asked for */
-	unsigned components;    /* query: the inner comp-filter's, 0 any */
+	/* query: what the index narrows (the inner comp-filter's component,
+	 * 0 any, and its time range); free-busy: the range */
+	unsigned components;
 	bool has_range;
-	int64_t start, end; /* INT64_MIN / INT64_MAX when open */
-	GPtrArray *hrefs;   /* multiget */
+	int64_t start, end;             /* INT64_MIN / INT64_MAX when open */
+	struct pim_comp_filter *filter; /* query */
+	GPtrArray *hrefs;               /* multiget */
 };
 /* 0; 1 when the root names a report this parser does not know; -1 with
  * OX_ERR_INVALID, and *cond_r set for a filter it cannot evaluate
- * ("supported-filter") or a bad time ("valid-filter"). */
+ * ("supported-filter", "supported-collation") or a malformed one
+ * ("valid-filter"). */
 int dav_caldav_parse_report(const char *body, size_t len, struct dav_caldav_report *r,
                             const char **cond_r, struct ox_error *err);
 void dav_caldav_report_clear(struct dav_caldav_report *r);

@@ -166,6 +166,45 @@ static void get_document(struct dav_request *rq, struct dav_resource *res)
 	http_response_finish(rq->ex);
 }
 
+struct lazy_head {
+	struct dav_request *rq;
+	struct dav_resource *res;
+	bool started;
+};
+
+static void collection_head(struct lazy_head *h)
+{
+	h->started = true;
+	http_response_status(h->rq->ex, 200);
+	meta_headers(h->rq, h->res);
+	http_response_header(h->rq->ex, "Content-Type", h->res->content_type);
+}
+
+static int head_sink(const void *data, size_t len, void *ctx)
+{
+	struct lazy_head *h = ctx;
+	if (!h->started)
+		collection_head(h);
+	return http_response_write(h->rq->ex, data, len);
+}
+
+/* A collection with a media type is also a document (a whole calendar),
+ * streamed without a known length. The head waits for the first bytes so
+ * that a provider refusing at once still gets its error answered. */
+static void get_collection_document(struct dav_request *rq, struct dav_resource *res)
+{
+	struct lazy_head h = {rq, res, false};
+	struct ox_error err = {0};
+	int r = rq->provider->get(rq, res, 0, UINT64_MAX, head_sink, &h, &err);
+	if (r < 0 && !h.started) {
+		dav_reply_error(rq, &err);
+		return;
+	}
+	if (!h.started)
+		collection_head(&h);
+	http_response_finish(rq->ex);
+}
+
 void dav_get(struct dav_request *rq)
 {
 	struct dav_resource res = {0};
@@ -176,6 +215,8 @@ void dav_get(struct dav_request *rq)
 		http_reply_status(rq->ex, 404, NULL);
 	else if (preconditions_or_reply(rq, &res, true) != 0)
 		;
+	else if (res.collection && res.content_type != NULL)
+		get_collection_document(rq, &res);
 	else if (res.collection)
 		get_collection(rq, &res);
 	else

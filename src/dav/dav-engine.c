@@ -17,10 +17,8 @@
 
 /* Chosen by the longest prefix, so the order here does not matter. */
 static const struct dav_provider *const providers[] = {
-	&dav_root_provider,
-	&dav_principal_provider,
-	&dav_files_provider,
-	&dav_caldav_provider,
+	&dav_root_provider,   &dav_principal_provider, &dav_files_provider,
+	&dav_caldav_provider, &dav_carddav_provider,
 };
 
 static const struct {
@@ -320,14 +318,27 @@ void dav_ms_end(struct dav_ms *ms)
 
 /* --- OPTIONS --- */
 
+static bool engine_method(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(methods); i++) {
+		if (strcmp(methods[i].name, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 void dav_options(struct dav_request *rq)
 {
 	http_response_status(rq->ex, 200);
 	char *dav = g_strconcat("1, 2, 3", rq->provider->compliance != NULL ? ", " : "",
 	                        rq->provider->compliance, NULL);
 	GString *allow = g_string_new(DAV_ALLOW);
-	for (const struct dav_method *m = rq->provider->methods; m != NULL && m->name != NULL; m++)
-		g_string_append_printf(allow, ", %s", m->name);
+	for (const struct dav_method *m = rq->provider->methods; m != NULL && m->name != NULL;
+	     m++) {
+		/* A provider may take over an engine method (CardDAV's MKCOL). */
+		if (!engine_method(m->name))
+			g_string_append_printf(allow, ", %s", m->name);
+	}
 	http_response_header(rq->ex, "DAV", dav);
 	http_response_header(rq->ex, "Allow", allow->str);
 	g_free(dav);
@@ -432,9 +443,16 @@ static const struct http_route caldav_well_known = {
 	.handler = well_known_handler,
 };
 
+static const struct http_route carddav_well_known = {
+	.prefix = "/.well-known/carddav",
+	.methods = NULL,
+	.handler = well_known_handler,
+};
+
 void dav_routes(void)
 {
 	xmlInitParser();
 	http_route_add(&dav_route);
 	http_route_add(&caldav_well_known);
+	http_route_add(&carddav_well_known);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #define CALDAV_NS "urn:ietf:params:xml:ns:caldav"
+#define CARDDAV_NS "urn:ietf:params:xml:ns:carddav"
 
 /* --- /dav/ --- */
 
@@ -117,6 +118,8 @@ static int principal_prop(struct dav_request *rq, struct dav_resource *res, cons
 		href_prop(out, ns, name, "/dav/principals/", u->login);
 	else if (strcmp(ns, CALDAV_NS) == 0 && strcmp(name, "calendar-home-set") == 0)
 		href_prop(out, ns, name, "/dav/calendars/", u->login);
+	else if (strcmp(ns, CARDDAV_NS) == 0 && strcmp(name, "addressbook-home-set") == 0)
+		href_prop(out, ns, name, "/dav/addressbooks/", u->login);
 	else if (strcmp(ns, CALDAV_NS) == 0 && strcmp(name, "calendar-user-address-set") == 0) {
 		g_string_append_printf(out, "<X:%s xmlns:X=\"%s\">", name, ns);
 		for (char **a = u->addresses; a != NULL && *a != NULL; a++) {

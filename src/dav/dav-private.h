@@ -136,12 +136,20 @@ struct dav_provider {
 	/* Answers a REPORT on res with its XML body. */
 	void (*report)(struct dav_request *rq, struct dav_resource *res, const char *body,
 	               size_t len);
+	/* A change log for sync-collection (RFC 6578, dav-sync.c): calls fn
+	 * for each member of the collection changed after state `since` (0:
+	 * every member, none removed), in change order, with exists false
+	 * for a removed one; *state_r gets the collection's newest state.
+	 * since -1: no members, only *state_r. */
+	int (*changes)(struct dav_request *rq, struct dav_resource *coll, int64_t since,
+	               dav_member_fn *fn, void *ctx, int64_t *state_r, struct ox_error *err);
 };
 
 extern const struct dav_provider dav_files_provider;
 extern const struct dav_provider dav_root_provider;      /* /dav/ itself */
 extern const struct dav_provider dav_principal_provider; /* /dav/principals/ */
 extern const struct dav_provider dav_caldav_provider;    /* /dav/calendars/ */
+extern const struct dav_provider dav_carddav_provider;   /* /dav/addressbooks/ */
 
 /* Stand-ins for providers without these abilities (dav-refuse.c): writes
  * fail with OX_ERR_PERM, the lock and property lists are empty. */
@@ -273,6 +281,13 @@ bool dav_lock_covers(const struct dav_lock *lock, const char *path);
 char *dav_lock_path(char **segs, size_t n);
 void dav_lock_clear(struct dav_lock *lock);
 void dav_lockdiscovery_xml(struct dav_request *rq, GString *out, const char *path);
+
+/* --- sync-collection (dav-sync.c) --- */
+/* Answers a DAV:sync-collection REPORT: 0, or 1 (nothing answered) when
+ * the body is another report. */
+int dav_sync_report(struct dav_request *rq, struct dav_resource *res, const char *body, size_t len);
+/* The DAV:sync-token of a collection, or NULL when it has none. */
+char *dav_sync_token(struct dav_request *rq, struct dav_resource *res);
 
 /* --- methods --- */
 dav_method_fn dav_options, dav_report, dav_propfind, dav_proppatch, dav_get, dav_put, dav_delete,

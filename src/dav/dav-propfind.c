@@ -88,6 +88,10 @@ static bool live_prop(struct dav_request *rq, struct dav_resource *res, const ch
 		has = esc != NULL;
 		text = has ? g_strdup_printf("<D:href>/dav/principals/%s/</D:href>", esc) : NULL;
 		g_free(esc);
+	} else if (strcmp(name, "sync-token") == 0) {
+		/* RFC 6578 4: asked for by name only, never in allprop. */
+		text = dav_sync_token(rq, res);
+		has = text != NULL;
 	} else if (strcmp(name, "lockdiscovery") == 0) {
 		if (value)
 			dav_lockdiscovery_xml(rq, out, path);

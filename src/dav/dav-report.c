@@ -21,6 +21,8 @@ void dav_report(struct dav_request *rq)
 		dav_reply_error(rq, &err);
 	else if (!res.exists)
 		http_reply_status(rq->ex, 404, NULL);
+	else if (rq->provider->changes != NULL && dav_sync_report(rq, &res, body, len) == 0)
+		;
 	else if (rq->provider->report == NULL)
 		dav_reply_precondition(rq, 403, "supported-report");
 	else

@@ -62,7 +62,8 @@ static enum pim_component component_of(icalcomponent *c)
 
 /* --- instances --- */
 
-typedef bool instance_fn(int64_t start, int64_t end, void *ctx);
+/* One instance of component c (the master or an override). */
+typedef bool instance_fn(icalcomponent *c, int64_t start, int64_t end, void *ctx);
 
 enum walk_result {
 	WALK_DONE,    /* every instance seen */
@@ -136,12 +137,12 @@ static enum walk_result walk_master(icalcomponent *c, const struct excluded *ex,
 {
 	int64_t first, length;
 	if (!base_instance(c, &first, &length))
-		return fn(INT64_MIN, INT64_MAX, ctx) ? WALK_DONE : WALK_STOPPED;
+		return fn(c, INT64_MIN, INT64_MAX, ctx) ? WALK_DONE : WALK_STOPPED;
 	struct icaltimetype dtstart = icalcomponent_get_dtstart(c);
 	enum walk_result res = WALK_DONE;
 	bool rule = icalcomponent_get_first_property(c, ICAL_RRULE_PROPERTY) != NULL &&
 	            !icaltime_is_null_time(dtstart);
-	if (!is_excluded(ex, first) && !fn(first, first + length, ctx))
+	if (!is_excluded(ex, first) && !fn(c, first, first + length, ctx))
 		return WALK_STOPPED;
 	/* The index cannot hold an endless rule's end: say so at once. */
 	if (rule && until == INT64_MAX && rrule_is_infinite(c))
@@ -161,7 +162,7 @@ static enum walk_result walk_master(icalcomponent *c, const struct excluded *ex,
 				res = WALK_OPEN;
 			else if (s >= until)
 				res = WALK_STOPPED;
-			else if (s != first && !is_excluded(ex, s) && !fn(s, s + length, ctx))
+			else if (s != first && !is_excluded(ex, s) && !fn(c, s, s + length, ctx))
 				res = WALK_STOPPED;
 		}
 		if (it != NULL)
@@ -186,7 +187,7 @@ static enum walk_result walk_master(icalcomponent *c, const struct excluded *ex,
 			s = utc_of(rd.time);
 			e = s + length;
 		}
-		if (!is_excluded(ex, s) && s < until && !fn(s, e, ctx))
+		if (!is_excluded(ex, s) && s < until && !fn(c, s, e, ctx))
 			res = WALK_STOPPED;
 	}
 	return res;
@@ -215,8 +216,8 @@ static enum walk_result walk(icalcomponent *vcal, unsigned components, int64_t u
 			g_array_append_val(ex, ridt);
 		int64_t s, length;
 		if (!base_instance(c, &s, &length))
-			res = fn(INT64_MIN, INT64_MAX, ctx) ? WALK_DONE : WALK_STOPPED;
-		else if (!fn(s, s + length, ctx))
+			res = fn(c, INT64_MIN, INT64_MAX, ctx) ? WALK_DONE : WALK_STOPPED;
+		else if (!fn(c, s, s + length, ctx))
 			res = WALK_STOPPED;
 	}
 	if (master != NULL && res == WALK_DONE) {
@@ -326,7 +327,7 @@ static int check_components(icalcomponent *vcal, struct pim_ical_index *idx,
 	return 0;
 }
 
-static bool widen(int64_t start, int64_t end, void *ctx)
+static bool widen(icalcomponent *c, int64_t start, int64_t end, void *ctx)
 {
 	struct pim_ical_index *idx = ctx;
 	if (start == INT64_MIN || end == INT64_MAX) {
@@ -380,7 +381,7 @@ struct overlap {
 };
 
 /* RFC 4791 9.9: a zero-length instance matches when it starts inside. */
-static bool overlap_one(int64_t start, int64_t end, void *ctx)
+static bool overlap_one(icalcomponent *c, int64_t start, int64_t end, void *ctx)
 {
 	struct overlap *o = ctx;
 	if (end > start)
@@ -390,13 +391,220 @@ static bool overlap_one(int64_t start, int64_t end, void *ctx)
 	return !o->found;
 }
 
+static bool overlaps(icalcomponent *root, unsigned components, int64_t start, int64_t end)
+{
+	struct overlap o = {start, end, false};
+	enum walk_result r = walk(root, components, end, PIM_MATCH_INSTANCES, overlap_one, &o);
+	return o.found || r == WALK_OPEN;
+}
+
 bool pim_ical_overlaps(const char *data, unsigned components, int64_t start, int64_t end)
 {
 	icalcomponent *root = parse(data, strlen(data));
 	if (root == NULL)
 		return false;
-	struct overlap o = {start, end, false};
-	enum walk_result r = walk(root, components, end, PIM_MATCH_INSTANCES, overlap_one, &o);
+	bool found = overlaps(root, components, start, end);
 	icalcomponent_free(root);
-	return o.found || r == WALK_OPEN;
+	return found;
+}
+
+/* --- calendar-query filters (RFC 4791 9.7) --- */
+
+static bool text_matches(const char *value, const struct pim_text_match *m)
+{
+	bool found;
+	if (m->collation == PIM_COLLATION_OCTET) {
+		found = strstr(value, m->text) != NULL;
+	} else {
+		char *hay = g_ascii_strdown(value, -1), *needle = g_ascii_strdown(m->text, -1);
+		found = strstr(hay, needle) != NULL;
+		g_free(hay);
+		g_free(needle);
+	}
+	return found != m->negate;
+}
+
+static bool param_matches(icalproperty *p, const struct pim_param_filter *f)
+{
+	char *value = icalproperty_get_parameter_as_string_r(p, f->name);
+	bool ok = f->not_defined
+	                  ? value == NULL
+	                  : value != NULL && (f->match == NULL || text_matches(value, f->match));
+	icalmemory_free_buffer(value);
+	return ok;
+}
+
+/* TEXT values unescaped, others as written. */
+static bool value_matches(icalproperty *p, const struct pim_text_match *m)
+{
+	icalvalue *v = icalproperty_get_value(p);
+	if (v != NULL && icalvalue_isa(v) == ICAL_TEXT_VALUE)
+		return icalvalue_get_text(v) != NULL && text_matches(icalvalue_get_text(v), m);
+	char *text = icalproperty_get_value_as_string_r(p);
+	bool ok = text != NULL && text_matches(text, m);
+	icalmemory_free_buffer(text);
+	return ok;
+}
+
+static bool prop_in_range(icalproperty *p, icalcomponent *c, const struct pim_prop_filter *f)
+{
+	icalvalue *v = icalproperty_get_value(p);
+	icalvalue_kind kind = v != NULL ? icalvalue_isa(v) : ICAL_NO_VALUE;
+	if (kind != ICAL_DATETIME_VALUE && kind != ICAL_DATE_VALUE &&
+	    kind != ICAL_DATETIMEDATE_VALUE)
+		return false;
+	int64_t t = utc_of(icalproperty_get_datetime_with_component(p, c));
+	return t >= f->start && t < f->end;
+}
+
+static bool prop_matches(icalproperty *p, icalcomponent *c, const struct pim_prop_filter *f)
+{
+	if (f->has_range && !prop_in_range(p, c, f))
+		return false;
+	if (f->match != NULL && !value_matches(p, f->match))
+		return false;
+	for (size_t i = 0; i < f->nparams; i++) {
+		if (!param_matches(p, &f->params[i]))
+			return false;
+	}
+	return true;
+}
+
+static bool prop_filter_matches(icalcomponent *c, const struct pim_prop_filter *f)
+{
+	bool any = false;
+	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY); p != NULL;
+	     p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
+		const char *name = icalproperty_get_property_name(p);
+		if (name == NULL || g_ascii_strcasecmp(name, f->name) != 0)
+			continue;
+		if (f->not_defined)
+			return false;
+		any = any || prop_matches(p, c, f);
+	}
+	return f->not_defined || any;
+}
+
+static bool comp_matches(icalcomponent *c, const struct pim_comp_filter *f);
+
+static bool comp_filter_matches(icalcomponent *root, icalcomponent *parent,
+                                const struct pim_comp_filter *f)
+{
+	bool seen = false, found = false;
+	/* libical's iteration state is per component: collect first, since a
+	 * nested filter iterates the same children again. */
+	GPtrArray *named = g_ptr_array_new();
+	for (icalcomponent *c = icalcomponent_get_first_component(parent, ICAL_ANY_COMPONENT);
+	     c != NULL; c = icalcomponent_get_next_component(parent, ICAL_ANY_COMPONENT)) {
+		const char *name = icalcomponent_kind_to_string(icalcomponent_isa(c));
+		if (name != NULL && g_ascii_strcasecmp(name, f->name) == 0)
+			g_ptr_array_add(named, c);
+	}
+	seen = named->len > 0;
+	if (f->not_defined || !seen) {
+		g_ptr_array_unref(named);
+		return f->not_defined != seen;
+	}
+	unsigned kind = f->has_range ? component_of(g_ptr_array_index(named, 0)) : 0;
+	bool in_range = !f->has_range || (kind != 0 && overlaps(root, kind, f->start, f->end));
+	for (guint i = 0; in_range && !found && i < named->len; i++)
+		found = comp_matches(g_ptr_array_index(named, i), f);
+	g_ptr_array_unref(named);
+	return found;
+}
+
+/* Every prop and comp filter of f holds on c, whose name matched. */
+static bool comp_matches(icalcomponent *c, const struct pim_comp_filter *f)
+{
+	for (size_t i = 0; i < f->nprops; i++) {
+		if (!prop_filter_matches(c, &f->props[i]))
+			return false;
+	}
+	icalcomponent *root = c;
+	while (icalcomponent_get_parent(root) != NULL)
+		root = icalcomponent_get_parent(root);
+	for (size_t i = 0; i < f->ncomps; i++) {
+		if (!comp_filter_matches(root, c, &f->comps[i]))
+			return false;
+	}
+	return true;
+}
+
+bool pim_ical_filter_match(const char *data, const struct pim_comp_filter *f)
+{
+	icalcomponent *root = parse(data, strlen(data));
+	if (root == NULL)
+		return false;
+	bool ok = g_ascii_strcasecmp(f->name, "VCALENDAR") == 0 && !f->not_defined &&
+	          comp_matches(root, f);
+	icalcomponent_free(root);
+	return ok;
+}
+
+/* --- free/busy --- */
+
+struct busy_walk {
+	int64_t start, end;
+	pim_ical_busy_fn *fn;
+	void *ctx;
+	bool stopped;
+};
+
+/* RFC 4791 7.10: transparent and cancelled instances are free. */
+static bool busy_one(icalcomponent *c, int64_t start, int64_t end, void *ctx)
+{
+	struct busy_walk *b = ctx;
+	if (start == INT64_MIN || end <= b->start || start >= b->end)
+		return true;
+	icalproperty *transp = icalcomponent_get_first_property(c, ICAL_TRANSP_PROPERTY);
+	if (transp != NULL && icalproperty_get_transp(transp) == ICAL_TRANSP_TRANSPARENT)
+		return true;
+	enum icalproperty_status status = icalcomponent_get_status(c);
+	if (status == ICAL_STATUS_CANCELLED)
+		return true;
+	if (b->fn(MAX(start, b->start), MIN(end, b->end), status == ICAL_STATUS_TENTATIVE, b->ctx) <
+	    0) {
+		b->stopped = true;
+		return false;
+	}
+	return true;
+}
+
+int pim_ical_busy(const char *data, int64_t start, int64_t end, pim_ical_busy_fn *fn, void *ctx)
+{
+	icalcomponent *root = parse(data, strlen(data));
+	if (root == NULL)
+		return 0;
+	struct busy_walk b = {start, end, fn, ctx, false};
+	walk(root, PIM_COMP_VEVENT, end, PIM_MATCH_INSTANCES, busy_one, &b);
+	icalcomponent_free(root);
+	return b.stopped ? -1 : 0;
+}
+
+/* --- export --- */
+
+int pim_ical_parts(const char *data, bool timezones, pim_ical_part_fn *fn, void *ctx)
+{
+	icalcomponent *root = parse(data, strlen(data));
+	if (root == NULL)
+		return 0;
+	int r = 0;
+	for (icalcomponent *c = icalcomponent_get_first_component(root, ICAL_ANY_COMPONENT);
+	     c != NULL && r == 0; c = icalcomponent_get_next_component(root, ICAL_ANY_COMPONENT)) {
+		bool tz = icalcomponent_isa(c) == ICAL_VTIMEZONE_COMPONENT;
+		if (tz != timezones)
+			continue;
+		const char *tzid = NULL;
+		icalproperty *p =
+			tz ? icalcomponent_get_first_property(c, ICAL_TZID_PROPERTY) : NULL;
+		if (p != NULL)
+			tzid = icalproperty_get_tzid(p);
+		if (tz && tzid == NULL)
+			continue;
+		char *text = icalcomponent_as_ical_string_r(c);
+		r = fn(tzid, text, ctx);
+		icalmemory_free_buffer(text);
+	}
+	icalcomponent_free(root);
+	return r;
 }

@@ -121,8 +121,9 @@ static int emit_rows(struct store *s, int64_t actor, const struct pim_calendar *
 		const char *data = g_ptr_array_index(rows, i);
 		if (!readable(s, actor, cal->folder_id, scope, obj->name))
 			continue;
-		if (q != NULL && q->has_range &&
-		    !pim_ical_overlaps(data, q->components, q->start, q->end))
+		if (q->filter != NULL ? !pim_ical_filter_match(data, q->filter)
+		                      : q->has_range && !pim_ical_overlaps(data, q->components,
+		                                                           q->start, q->end))
 			continue;
 		if (fn(obj, data, ctx) < 0)
 			r = ox_error_set(err, OX_ERR_INTERNAL, "object listing stopped");
@@ -358,4 +359,95 @@ int pim_object_delete(struct store *s, int64_t actor, const struct pim_calendar 
 		return -1;
 	}
 	return 0;
+}
+
+struct change_entry {
+	char *name;
+	bool deleted;
+};
+
+static int collect_change(const char *object, int64_t modseq, bool deleted, void *ctx)
+{
+	struct change_entry e = {g_strdup(object), deleted};
+	g_array_append_val(ctx, e);
+	return 0;
+}
+
+static void change_entry_clear(gpointer p)
+{
+	g_free(((struct change_entry *)p)->name);
+}
+
+/* One change: the object when it is there and readable, else removed. */
+static int emit_change(struct store *s, int64_t actor, const struct pim_calendar *cal, int scope,
+                       const struct change_entry *e, bool initial, pim_change_fn *fn, void *ctx,
+                       struct ox_error *err)
+{
+	struct pim_object obj = {0};
+	int found = e->deleted ? 0 : load(s, cal->folder_id, e->name, &obj, err);
+	if (found < 0)
+		return -1;
+	if (found > 0 && !readable(s, actor, cal->folder_id, scope, e->name)) {
+		pim_object_clear(&obj);
+		found = 0;
+	}
+	int r = 0;
+	if (found > 0 || !initial)
+		r = fn(e->name, found > 0 ? &obj : NULL, ctx);
+	pim_object_clear(&obj);
+	return r < 0 ? ox_error_set(err, OX_ERR_INTERNAL, "change listing stopped") : 0;
+}
+
+int pim_object_changes(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                       int64_t since, pim_change_fn *fn, void *ctx, int64_t *current_r,
+                       struct ox_error *err)
+{
+	int scope = read_scope(s, actor, cal->folder_id, err);
+	if (scope < 0)
+		return -1;
+	/* Collected first: fn and the checks use the store. */
+	GArray *changes = g_array_new(FALSE, TRUE, sizeof(struct change_entry));
+	g_array_set_clear_func(changes, change_entry_clear);
+	int r = changes_since(s, cal->folder_id, since, collect_change, changes, current_r, err);
+	for (guint i = 0; r == 0 && i < changes->len; i++)
+		r = emit_change(s, actor, cal, scope,
+		                &g_array_index(changes, struct change_entry, i), since == 0, fn,
+		                ctx, err);
+	g_array_free(changes, TRUE);
+	return r;
+}
+
+static void prop_filter_clear(struct pim_prop_filter *p)
+{
+	g_free(p->name);
+	if (p->match != NULL)
+		g_free(p->match->text);
+	g_free(p->match);
+	for (size_t i = 0; i < p->nparams; i++) {
+		g_free(p->params[i].name);
+		if (p->params[i].match != NULL)
+			g_free(p->params[i].match->text);
+		g_free(p->params[i].match);
+	}
+	g_free(p->params);
+}
+
+static void comp_filter_clear(struct pim_comp_filter *f)
+{
+	g_free(f->name);
+	for (size_t i = 0; i < f->nprops; i++)
+		prop_filter_clear(&f->props[i]);
+	g_free(f->props);
+	for (size_t i = 0; i < f->ncomps; i++)
+		comp_filter_clear(&f->comps[i]);
+	g_free(f->comps);
+}
+
+void pim_comp_filter_free(struct pim_comp_filter **filter)
+{
+	if (*filter == NULL)
+		return;
+	comp_filter_clear(*filter);
+	g_free(*filter);
+	*filter = NULL;
 }

@@ -26,4 +26,20 @@ int pim_ical_index(const char *data, size_t len, struct pim_ical_index *idx_r,
  * expanded. Unparsable text never matches. */
 bool pim_ical_overlaps(const char *data, unsigned components, int64_t start, int64_t end);
 
+/* Whether an object passes a calendar-query filter. Unparsable text
+ * never does. */
+bool pim_ical_filter_match(const char *data, const struct pim_comp_filter *filter);
+
+/* The busy instances of an object's VEVENTs overlapping [start, end),
+ * clipped to it, in no particular order. fn returns -1 to stop; so does
+ * this function then. */
+typedef int pim_ical_busy_fn(int64_t start, int64_t end, bool tentative, void *ctx);
+int pim_ical_busy(const char *data, int64_t start, int64_t end, pim_ical_busy_fn *fn, void *ctx);
+
+/* The top-level components of an object as iCalendar text: its
+ * VTIMEZONEs (with their TZID) when `timezones`, else the others (tzid
+ * NULL). fn returns -1 to stop; so does this function then. */
+typedef int pim_ical_part_fn(const char *tzid, const char *text, void *ctx);
+int pim_ical_parts(const char *data, bool timezones, pim_ical_part_fn *fn, void *ctx);
+
 #endif

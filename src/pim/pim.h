@@ -115,15 +115,86 @@ int pim_object_put(struct store *s, int64_t actor, const struct pim_calendar *ca
 int pim_object_delete(struct store *s, int64_t actor, const struct pim_calendar *cal,
                       const struct pim_object *obj, struct ox_error *err);
 
+/* A calendar-query filter (RFC 4791 9.7). Names compare without case.
+ * A time range is [start, end), INT64_MIN / INT64_MAX for open ends. */
+enum pim_collation {
+	PIM_COLLATION_ASCII_CASEMAP, /* i;ascii-casemap, the default */
+	PIM_COLLATION_OCTET,         /* i;octet */
+};
+struct pim_text_match {
+	char *text; /* matched as a substring */
+	enum pim_collation collation;
+	bool negate;
+};
+struct pim_param_filter {
+	char *name;
+	bool not_defined;
+	struct pim_text_match *match; /* NULL: the parameter is present */
+};
+struct pim_prop_filter {
+	char *name;
+	bool not_defined;
+	bool has_range; /* on the property's DATE or DATE-TIME value */
+	int64_t start, end;
+	struct pim_text_match *match; /* NULL: none */
+	struct pim_param_filter *params;
+	size_t nparams;
+};
+/* Matches a component named `name` (the object's VCALENDAR at the root):
+ * with not_defined, when the parent has none; else when the parent has
+ * one for which every prop and comp filter holds. A time range is allowed
+ * only on VEVENT and VTODO below the root and matches when an instance of
+ * the object's components of that kind overlaps it (RFC 4791 9.9). */
+struct pim_comp_filter {
+	char *name;
+	bool not_defined;
+	bool has_range;
+	int64_t start, end;
+	struct pim_prop_filter *props;
+	size_t nprops;
+	struct pim_comp_filter *comps;
+	size_t ncomps;
+};
+void pim_comp_filter_free(struct pim_comp_filter **filter);
+
 /* A calendar-query: objects of `components` (0: any) with an instance
  * in [start, end) (INT64_MIN / INT64_MAX for open ends; no time range
- * when has_range is false). Recurrences are expanded for the match. */
+ * when has_range is false), and that pass `filter` when it is not NULL.
+ * Recurrences are expanded for the match. The first four narrow the
+ * candidates in the index; with a filter, the filter alone decides. */
 struct pim_query {
 	unsigned components;
 	bool has_range;
 	int64_t start, end;
+	const struct pim_comp_filter *filter;
 };
 int pim_object_query(struct store *s, int64_t actor, const struct pim_calendar *cal,
                      const struct pim_query *q, pim_object_fn *fn, void *ctx, struct ox_error *err);
+
+/* The changes to a calendar's objects after `since` (0: every object that
+ * exists, without removals), in change order: fn gets the object when it
+ * exists and the actor may read it, else NULL (removed). *current_r is
+ * the calendar's newest modseq, the state the caller reached. */
+typedef int pim_change_fn(const char *name, const struct pim_object *obj, void *ctx);
+int pim_object_changes(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                       int64_t since, pim_change_fn *fn, void *ctx, int64_t *current_r,
+                       struct ox_error *err);
+
+/* Busy time (RFC 4791 7.10) in [start, end): fn gets each busy period,
+ * sorted, merged, clipped to the range, with `tentative` for STATUS
+ * TENTATIVE. Events that are TRANSP TRANSPARENT or STATUS CANCELLED do
+ * not count. Seeing the calendar (free/busy rights) is enough; at most
+ * PIM_BUSY_MAX busy instances (OX_ERR_LIMIT past that). */
+#define PIM_BUSY_MAX 10000
+typedef int pim_busy_fn(int64_t start, int64_t end, bool tentative, void *ctx);
+int pim_calendar_busy(struct store *s, int64_t actor, const struct pim_calendar *cal, int64_t start,
+                      int64_t end, pim_busy_fn *fn, void *ctx, struct ox_error *err);
+
+/* The whole calendar as one iCalendar stream: one VCALENDAR with each
+ * time zone once (by TZID, first definition wins) before the objects'
+ * components. fn gets the text piece by piece and returns -1 to stop. */
+typedef int pim_write_fn(const char *text, size_t len, void *ctx);
+int pim_calendar_export(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                        pim_write_fn *fn, void *ctx, struct ox_error *err);
 
 #endif

@@ -206,6 +206,33 @@ static const struct store_migration migrations[] = {
          " UNIQUE (folder_id, name),"
          " UNIQUE (folder_id, uid));"
          "CREATE INDEX calendar_objects_range ON calendar_objects (folder_id, first_start);"},
+	{5, "address books and contacts",
+         /* What CardDAV adds to a contacts folder; the default Contacts
+          * folder has no row. segment is the name in the owner's home. */
+         "CREATE TABLE addressbooks ("
+         " folder_id BIGINT PRIMARY KEY REFERENCES folders (id) ON DELETE CASCADE,"
+         " owner_id BIGINT NOT NULL REFERENCES principals (id) ON DELETE CASCADE,"
+         " segment TEXT NOT NULL,"
+         " display_name TEXT,"
+         " UNIQUE (owner_id, segment));"
+         /* One vCard (one UID) per row as received; fn, n and the EMAIL and
+          * TEL values (one a line) are what addressbook-query matches. */
+         "CREATE TABLE contacts ("
+         " id @ID@,"
+         " folder_id BIGINT NOT NULL REFERENCES folders (id) ON DELETE CASCADE,"
+         " name TEXT NOT NULL,"
+         " uid TEXT NOT NULL,"
+         " fn TEXT NOT NULL,"
+         " n TEXT NOT NULL,"
+         " emails TEXT NOT NULL,"
+         " tels TEXT NOT NULL,"
+         " etag TEXT NOT NULL,"
+         " size BIGINT NOT NULL,"
+         " data TEXT NOT NULL,"
+         " created BIGINT NOT NULL,"
+         " modified BIGINT NOT NULL,"
+         " UNIQUE (folder_id, name),"
+         " UNIQUE (folder_id, uid));"},
 };
 
 const struct store_migration *store_migrations(size_t *count_r)

@@ -97,6 +97,12 @@ class Oxd:
     def signal(self, signum):
         self.proc.send_signal(signum)
 
+    def sanitized(self):
+        """True under AddressSanitizer, whose quarantine keeps freed memory
+        resident: RSS says nothing about leaks or buffering there."""
+        with open(f"/proc/{self.proc.pid}/maps") as f:
+            return "libasan" in f.read()
+
     def rss_kib(self):
         with open(f"/proc/{self.proc.pid}/status") as f:
             for line in f:

@@ -5,6 +5,7 @@ deletion, strict validation of iCalendar bodies, permissions, and real
 calendars written by vendors' clients (from ../shared/fixtures/ical).
 """
 import datetime
+import json
 import os
 import re
 import subprocess
@@ -328,3 +329,242 @@ def test_vendor_calendars(dav):
                            end=start + datetime.timedelta(days=1),
                            comp_class=caldav.Event, expand=False)
         assert name in [str(o.url).rsplit("/", 1)[1] for o in found], name
+
+
+# --- filters, sync-collection, free/busy, whole-calendar GET ---
+
+def todo_ics(uid, extra=""):
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//OX Server tests//EN\r\n"
+            f"BEGIN:VTODO\r\nUID:{uid}\r\nDTSTAMP:20240101T000000Z\r\n"
+            f"SUMMARY:Task {uid}\r\n{extra}END:VTODO\r\nEND:VCALENDAR\r\n")
+
+
+def event_ics(uid, start, end, extra="", tz=None):
+    if tz:
+        dt = f"DTSTART;TZID={tz}:{start}\r\nDTEND;TZID={tz}:{end}\r\n"
+    else:
+        dt = f"DTSTART:{start}\r\nDTEND:{end}\r\n"
+    zone = ""
+    if tz:
+        zone = (f"BEGIN:VTIMEZONE\r\nTZID:{tz}\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+                "TZOFFSETFROM:+0100\r\nTZOFFSETTO:+0100\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n")
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//OX Server tests//EN\r\n" + zone +
+            f"BEGIN:VEVENT\r\nUID:{uid}\r\nDTSTAMP:20240101T000000Z\r\n{dt}"
+            f"SUMMARY:Event {uid}\r\n{extra}END:VEVENT\r\nEND:VCALENDAR\r\n")
+
+
+def put(s, url, body):
+    r = s.put(url, data=body.encode(), headers={"Content-Type": "text/calendar"}, timeout=10)
+    assert r.status_code in (201, 204), r.text
+    return r
+
+
+def report(s, url, body, depth="1"):
+    return s.request("REPORT", url, data=body.encode(), timeout=10,
+                     headers={"Depth": depth, "Content-Type": "application/xml"})
+
+
+def query_names(s, url, inner):
+    body = ('<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+            '<D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR">'
+            f'{inner}</C:comp-filter></C:filter></C:calendar-query>')
+    r = report(s, url, body)
+    assert r.status_code == 207, r.text
+    return sorted(h.rsplit("/", 1)[1] for h in re.findall(r"<D:href>([^<]*)</D:href>", r.text))
+
+
+def test_todos_and_object_by_uid(dav):
+    tasks = new_calendar(dav, "Jobs", ["VTODO"])
+    s = session()
+    put(s, str(tasks.url.join("open.ics")), todo_ics("open"))
+    put(s, str(tasks.url.join("acting.ics")), todo_ics("acting", "STATUS:NEEDS-ACTION\r\n"))
+    put(s, str(tasks.url.join("done.ics")), todo_ics(
+        "done", "STATUS:COMPLETED\r\nCOMPLETED:20240102T000000Z\r\n"))
+    put(s, str(tasks.url.join("dropped.ics")), todo_ics("dropped", "STATUS:CANCELLED\r\n"))
+    assert uids(tasks.todos()) == ["acting", "open"]
+    assert uids(tasks.todos(include_completed=True)) == ["acting", "done", "dropped", "open"]
+    assert tasks.object_by_uid("done").icalendar_component["uid"] == "done"
+    assert tasks.todo_by_uid("open").icalendar_component["uid"] == "open"
+    with pytest.raises(caldav.error.NotFoundError):
+        tasks.object_by_uid("nowhere")
+    cal = new_calendar(dav, "Meetings", ["VEVENT"])
+    cal.save_event(LUNCH)
+    assert cal.object_by_uid("lunch-1@example.org").icalendar_component["uid"] == \
+        "lunch-1@example.org"
+    assert cal.event_by_uid("lunch-1@example.org") is not None
+
+
+def test_text_match_param_filter_and_is_not_defined(dav):
+    cal = new_calendar(dav, "Filters")
+    s = session()
+    url = str(cal.url)
+    put(s, url + "a.ics", event_ics("a", "20240301T100000Z", "20240301T110000Z",
+                                   "LOCATION:Room Alpha\r\nATTENDEE;CN=Bob Builder:"
+                                   "mailto:bob@example.org\r\n"))
+    put(s, url + "b.ics", event_ics("b", "20240302T100000Z", "20240302T110000Z",
+                                   "ATTENDEE;PARTSTAT=ACCEPTED:mailto:carol@example.org\r\n"))
+    put(s, url + "t.ics", todo_ics("t"))
+    ev = '<C:comp-filter name="VEVENT">%s</C:comp-filter>'
+    # i;ascii-casemap (the default) ignores case; i;octet does not.
+    assert query_names(s, url, ev % '<C:prop-filter name="SUMMARY">'
+                       '<C:text-match>EVENT A</C:text-match></C:prop-filter>') == ["a.ics"]
+    assert query_names(s, url, ev % '<C:prop-filter name="SUMMARY">'
+                       '<C:text-match collation="i;octet">EVENT A</C:text-match>'
+                       '</C:prop-filter>') == []
+    assert query_names(s, url, ev % '<C:prop-filter name="summary">'
+                       '<C:text-match collation="i;octet">Event a</C:text-match>'
+                       '</C:prop-filter>') == ["a.ics"]
+    # negate-condition: SUMMARY present and not containing the text.
+    assert query_names(s, url, ev % '<C:prop-filter name="SUMMARY">'
+                       '<C:text-match negate-condition="yes">event a</C:text-match>'
+                       '</C:prop-filter>') == ["b.ics"]
+    # is-not-defined on a property and on a component.
+    assert query_names(s, url, ev % '<C:prop-filter name="LOCATION"><C:is-not-defined/>'
+                       '</C:prop-filter>') == ["b.ics"]
+    assert query_names(s, url, '<C:comp-filter name="VEVENT"><C:is-not-defined/>'
+                       '</C:comp-filter>') == ["t.ics"]
+    # param-filter
+    assert query_names(s, url, ev % '<C:prop-filter name="ATTENDEE"><C:param-filter name="CN">'
+                       '<C:text-match>builder</C:text-match></C:param-filter>'
+                       '</C:prop-filter>') == ["a.ics"]
+    assert query_names(s, url, ev % '<C:prop-filter name="ATTENDEE">'
+                       '<C:param-filter name="PARTSTAT"><C:is-not-defined/></C:param-filter>'
+                       '</C:prop-filter>') == ["a.ics"]
+    # with a time range
+    assert query_names(s, url, ev % '<C:time-range start="20240302T000000Z" '
+                       'end="20240303T000000Z"/><C:prop-filter name="ATTENDEE"/>') == ["b.ics"]
+    # VJOURNAL: nothing (these calendars hold none), not an error.
+    assert query_names(s, url, '<C:comp-filter name="VJOURNAL"/>') == []
+    # An unknown collation is refused with its precondition.
+    body = ('<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+            '<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
+            '<C:prop-filter name="SUMMARY"><C:text-match collation="i;unicode-casemap">x'
+            '</C:text-match></C:prop-filter></C:comp-filter></C:comp-filter></C:filter>'
+            '</C:calendar-query>')
+    r = report(s, url, body)
+    assert r.status_code == 403 and "supported-collation" in r.text
+    # Hostile filters are bounded.
+    deep = '<C:prop-filter name="X"/>' * 100
+    r = report(s, url, body.replace('<C:prop-filter name="SUMMARY"><C:text-match '
+                                    'collation="i;unicode-casemap">x</C:text-match>'
+                                    '</C:prop-filter>', deep))
+    assert r.status_code == 403 and "supported-filter" in r.text
+
+
+SYNC = ('<D:sync-collection xmlns:D="DAV:"><D:sync-token>{}</D:sync-token>'
+        '<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>')
+
+
+def sync(s, url, token=""):
+    r = report(s, url, SYNC.format(token), depth="0")
+    assert r.status_code == 207, r.text
+    new = re.search(r"<D:sync-token>([^<]*)</D:sync-token>", r.text).group(1)
+    found, gone = [], []
+    for resp in re.findall(r"<D:response>(.*?)</D:response>", r.text, re.S):
+        name = re.search(r"<D:href>([^<]*)</D:href>", resp).group(1).rsplit("/", 1)[1]
+        (gone if "404 Not Found</D:status></D:response>" in resp + "</D:response>"
+         and "propstat" not in resp else found).append(name)
+    return new, sorted(found), sorted(gone)
+
+
+def test_sync_collection(dav):
+    cal = new_calendar(dav, "Synced")
+    s = session()
+    url = str(cal.url)
+    put(s, url + "one.ics", event_ics("one", "20240301T100000Z", "20240301T110000Z"))
+    put(s, url + "two.ics", event_ics("two", "20240302T100000Z", "20240302T110000Z"))
+    token, found, gone = sync(s, url)
+    assert token.startswith("data:,") and found == ["one.ics", "two.ics"] and gone == []
+    # The collection's property names the same state.
+    r = s.request("PROPFIND", url, headers={"Depth": "0"}, timeout=10,
+                  data='<D:propfind xmlns:D="DAV:"><D:prop><D:sync-token/></D:prop>'
+                       '</D:propfind>')
+    assert f"<D:sync-token>{token}</D:sync-token>" in r.text
+    # Nothing changed: nothing listed, the same token.
+    assert sync(s, url, token) == (token, [], [])
+    # Change one, delete one, add one.
+    put(s, url + "one.ics", event_ics("one", "20240301T120000Z", "20240301T130000Z"))
+    assert s.delete(url + "two.ics", timeout=10).status_code == 204
+    put(s, url + "three.ics", event_ics("three", "20240303T100000Z", "20240303T110000Z"))
+    token2, found, gone = sync(s, url, token)
+    assert token2 != token and found == ["one.ics", "three.ics"] and gone == ["two.ics"]
+    # An initial sync lists only what exists.
+    assert sync(s, url)[1:] == (["one.ics", "three.ics"], [])
+    for bad in ("data:,999999999", "http://example.org/other", "data:,-1", "data:,1x"):
+        r = report(s, url, SYNC.format(bad), depth="0")
+        assert r.status_code == 403 and "valid-sync-token" in r.text, bad
+    # Another user without rights learns nothing.
+    r = report(session(BOB), url, SYNC.format(""), depth="0")
+    assert r.status_code in (403, 404) and "one.ics" not in r.text
+
+
+def test_free_busy_query(dav):
+    cal = new_calendar(dav, "Busy", ["VEVENT"])
+    s = session()
+    url = str(cal.url)
+    put(s, url + "a.ics", event_ics("a", "20240301T100000Z", "20240301T110000Z"))
+    put(s, url + "b.ics", event_ics("b", "20240301T103000Z", "20240301T120000Z"))
+    put(s, url + "c.ics", event_ics("c", "20240301T140000Z", "20240301T150000Z",
+                                   "TRANSP:TRANSPARENT\r\n"))
+    put(s, url + "d.ics", event_ics("d", "20240301T160000Z", "20240301T170000Z",
+                                   "STATUS:CANCELLED\r\n"))
+    put(s, url + "e.ics", event_ics("e", "20240301T180000Z", "20240301T190000Z",
+                                   "STATUS:TENTATIVE\r\n"))
+    put(s, url + "r.ics", event_ics("r", "20240228T080000Z", "20240228T090000Z",
+                                   "RRULE:FREQ=DAILY;COUNT=5\r\n"))
+    fb = cal.freebusy_request(datetime.datetime(2024, 3, 1, tzinfo=UTC),
+                              datetime.datetime(2024, 3, 2, tzinfo=UTC))
+    text = unfolded(fb.data)
+    assert "BEGIN:VFREEBUSY" in text
+    lines = sorted(re.findall(r"^FREEBUSY[^\r\n]*", text, re.M))
+    assert lines == ["FREEBUSY;FBTYPE=BUSY-TENTATIVE:20240301T180000Z/20240301T190000Z",
+                     "FREEBUSY;FBTYPE=BUSY:20240301T080000Z/20240301T090000Z",
+                     "FREEBUSY;FBTYPE=BUSY:20240301T100000Z/20240301T120000Z"], lines
+    body = ('<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav">'
+            '<C:time-range start="20240301T000000Z" end="20240302T000000Z"/>'
+            '</C:free-busy-query>')
+    # Bob may not see the calendar: nothing.
+    r = report(session(BOB), url, body)
+    assert r.status_code in (403, 404) and "FREEBUSY" not in r.text
+    # With free/busy rights only (see the folder, read no objects), he
+    # gets the busy times but not the events.
+    folders = json.loads(oxctl(dav, "folder", "list", ALICE, "--json"))
+    busy_id = next(f["id"] for f in folders if f["name"] == "Busy")
+    oxctl(dav, "folder", "share", ALICE, str(busy_id), f"user:{BOB}", "1/0/0/0/0")
+    bob_url = dav.url(f"/dav/calendars/{BOB}/{busy_id}/")
+    r = report(session(BOB), bob_url, body)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/calendar")
+    assert "FBTYPE=BUSY:20240301T100000Z/20240301T120000Z" in r.text
+    assert session(BOB).get(bob_url + "a.ics", timeout=10).status_code in (403, 404)
+    assert session(BOB).get(bob_url, timeout=10).status_code in (403, 404)
+    # A range is needed, with both ends.
+    r = report(s, url, body.replace(' end="20240302T000000Z"', ""))
+    assert r.status_code == 403 and "valid-filter" in r.text
+
+
+def test_get_whole_calendar(dav):
+    import icalendar
+    cal = new_calendar(dav, "Export")
+    s = session()
+    url = str(cal.url)
+    put(s, url + "a.ics", event_ics("a", "20240301T100000", "20240301T110000", tz="Europe/Test"))
+    put(s, url + "b.ics", event_ics("b", "20240302T100000", "20240302T110000", tz="Europe/Test"))
+    put(s, url + "w.ics", WEEKLY)
+    put(s, url + "t.ics", todo_ics("t"))
+    r = s.get(url, timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/calendar")
+    text = unfolded(r.text)
+    assert text.count("BEGIN:VCALENDAR") == 1 and text.count("BEGIN:VTIMEZONE") == 1
+    assert text.index("BEGIN:VTIMEZONE") < text.index("BEGIN:VEVENT")
+    parsed = icalendar.Calendar.from_ical(r.text)
+    assert sorted(str(c["uid"]) for c in parsed.walk("VEVENT")) == [
+        "a", "b", "weekly-1@example.org", "weekly-1@example.org"]
+    assert [str(c["uid"]) for c in parsed.walk("VTODO")] == ["t"]
+    assert s.head(url, timeout=10).status_code == 200
+    # The home stays a plain listing.
+    assert s.get(dav.url(f"/dav/calendars/{ALICE}/"), timeout=10).headers[
+        "Content-Type"].startswith("text/html")
+    # An empty calendar is an empty VCALENDAR.
+    empty = new_calendar(dav, "Empty")
+    r = s.get(str(empty.url), timeout=10)
+    assert r.status_code == 200 and "BEGIN:VCALENDAR" in r.text and "VEVENT" not in r.text

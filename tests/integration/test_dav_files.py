@@ -188,7 +188,8 @@ def test_large_put_get_streams(dav):
             got += len(piece)
     assert got == size
     grown = dav.rss_kib() - before
-    assert grown < 16 * 1024, f"oxd grew by {grown} KiB for a 20 MiB round trip"
+    if not dav.sanitized():
+        assert grown < 16 * 1024, f"oxd grew by {grown} KiB for a 20 MiB round trip"
 
 
 def test_range_and_conditional_get(dav):

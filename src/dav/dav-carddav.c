@@ -1,0 +1,666 @@
+/* The CardDAV provider (RFC 6352): /dav/addressbooks/LOGIN/ is LOGIN's
+ * address book home as the requester sees it, each address book a
+ * collection of .vcf resources, and /dav/addressbooks/LOGIN/gab/ the
+ * read-only global address book of the context. pim/pim-contact.h decides
+ * every access and validates every vCard; this file maps paths,
+ * properties and reports to it. */
+#include "dav/dav-carddav.h"
+#include "directory/directory.h"
+#include "http/http.h"
+
+#include <string.h>
+
+#define CS_NS "http://calendarserver.org/ns/"
+#define ADDRESSBOOK_TYPE "<CR:addressbook xmlns:CR=\"" CARDDAV_NS "\"/>"
+#define VCARD_TYPE "text/vcard; charset=utf-8"
+
+enum card_kind {
+	CARD_TOP,
+	CARD_HOME,
+	CARD_BOOK,
+	CARD_CONTACT
+};
+
+/* What a path names, kept in dav_resource.pdata. */
+struct card_res {
+	enum card_kind kind;
+	int64_t owner;
+	struct pim_addressbook book; /* CARD_BOOK (when it exists) and CARD_CONTACT */
+	struct pim_contact contact;  /* CARD_CONTACT that exists */
+	char *data;                  /* the vCard when a report already has it */
+};
+
+static struct card_res *card_of(struct dav_resource *res)
+{
+	return res->pdata;
+}
+
+static void card_release(struct dav_resource *res)
+{
+	struct card_res *cr = res->pdata;
+	pim_addressbook_clear(&cr->book);
+	pim_contact_clear(&cr->contact);
+	g_free(cr->data);
+	g_free(cr);
+	res->pdata = NULL;
+}
+
+static void copy_book(struct pim_addressbook *dst, const struct pim_addressbook *src)
+{
+	*dst = *src;
+	dst->segment = g_strdup(src->segment);
+	dst->display_name = g_strdup(src->display_name);
+}
+
+static void copy_contact(struct pim_contact *dst, const struct pim_contact *src)
+{
+	*dst = *src;
+	dst->name = g_strdup(src->name);
+	dst->uid = g_strdup(src->uid);
+	dst->fn = g_strdup(src->fn);
+	dst->n = g_strdup(src->n);
+	dst->emails = g_strdup(src->emails);
+	dst->tels = g_strdup(src->tels);
+}
+
+static void describe_book(struct dav_resource *res, const struct pim_addressbook *book)
+{
+	res->exists = res->collection = true;
+	res->parent_exists = true;
+	res->resourcetype = ADDRESSBOOK_TYPE;
+	g_free(res->display_name);
+	res->display_name = g_strdup(book->display_name);
+	res->created = book->created;
+}
+
+static void describe_contact(struct dav_resource *res, const struct pim_contact *c)
+{
+	res->exists = true;
+	res->collection = false;
+	res->parent_exists = true;
+	res->length = (uint64_t)c->size;
+	g_free(res->content_type);
+	g_free(res->etag);
+	res->content_type = g_strdup(VCARD_TYPE);
+	res->etag = g_strdup(c->etag);
+	res->created = c->created;
+	res->modified = c->modified;
+}
+
+/* The principal a login names: 1, 0, -1. */
+static int owner_of(struct dav_request *rq, const char *login, int64_t *owner_r,
+                    struct ox_error *err)
+{
+	if (rq->pstate != NULL && rq->nsegs > 0 && strcmp(login, rq->segs[0]) == 0) {
+		*owner_r = *(int64_t *)rq->pstate;
+		return *owner_r != 0;
+	}
+	struct user_info info;
+	int r = user_lookup(rq->store, login, &info, err);
+	*owner_r = r > 0 ? info.id : 0;
+	if (r > 0)
+		user_info_clear(&info);
+	return r;
+}
+
+static int card_begin(struct dav_request *rq, struct ox_error *err)
+{
+	if (rq->nsegs == 0)
+		return 0;
+	int64_t owner = 0;
+	if (owner_of(rq, rq->segs[0], &owner, err) < 0)
+		return -1;
+	rq->pstate = g_memdup2(&owner, sizeof(owner));
+	return 0;
+}
+
+static void card_done(struct dav_request *rq)
+{
+	g_free(rq->pstate);
+	rq->pstate = NULL;
+}
+
+static int card_lookup(struct dav_request *rq, char **segs, size_t n, struct dav_resource *res,
+                       struct ox_error *err)
+{
+	memset(res, 0, sizeof(*res));
+	struct card_res *cr = g_new0(struct card_res, 1);
+	res->pdata = cr;
+	if (n == 0) {
+		res->exists = res->collection = true;
+		return 1;
+	}
+	int r = owner_of(rq, segs[0], &cr->owner, err);
+	if (r <= 0 || n > 3)
+		return r < 0 ? -1 : 0;
+	cr->kind = CARD_HOME;
+	res->parent_exists = true;
+	if (n == 1) {
+		res->exists = res->collection = true;
+		res->display_name = g_strdup(segs[0]);
+		return 1;
+	}
+	cr->kind = n == 2 ? CARD_BOOK : CARD_CONTACT;
+	/* An unmapped name in the home is a new address book (MKCOL); a PUT
+	 * there has no parent collection. */
+	res->parent_exists = n == 2 && cr->owner == rq->user;
+	r = pim_addressbook_find(rq->store, rq->user, cr->owner, segs[1], &cr->book, err);
+	if (r <= 0)
+		return r;
+	if (n == 2) {
+		describe_book(res, &cr->book);
+		return 1;
+	}
+	res->parent_exists = true;
+	r = pim_contact_find(rq->store, rq->user, &cr->book, segs[2], &cr->contact, err);
+	if (r > 0)
+		describe_contact(res, &cr->contact);
+	return r;
+}
+
+/* --- members --- */
+
+struct members_ctx {
+	struct dav_request *rq;
+	struct card_res *parent;
+	dav_member_fn *fn;
+	void *ctx;
+};
+
+static int book_member(const struct pim_addressbook *book, void *ctx)
+{
+	struct members_ctx *c = ctx;
+	struct dav_resource res = {0};
+	struct card_res *cr = g_new0(struct card_res, 1);
+	cr->kind = CARD_BOOK;
+	cr->owner = c->parent->owner;
+	copy_book(&cr->book, book);
+	res.pdata = cr;
+	describe_book(&res, book);
+	int r = c->fn(book->segment, &res, c->ctx);
+	dav_resource_clear(c->rq, &res);
+	return r;
+}
+
+static int contact_member(const struct pim_contact *contact, const char *data, void *ctx)
+{
+	struct members_ctx *c = ctx;
+	struct dav_resource res = {0};
+	struct card_res *cr = g_new0(struct card_res, 1);
+	cr->kind = CARD_CONTACT;
+	cr->owner = c->parent->owner;
+	copy_book(&cr->book, &c->parent->book);
+	copy_contact(&cr->contact, contact);
+	cr->data = g_strdup(data);
+	res.pdata = cr;
+	describe_contact(&res, contact);
+	int r = c->fn(contact->name, &res, c->ctx);
+	dav_resource_clear(c->rq, &res);
+	return r;
+}
+
+static int card_members(struct dav_request *rq, struct dav_resource *coll, dav_member_fn *fn,
+                        void *ctx, struct ox_error *err)
+{
+	struct card_res *cr = card_of(coll);
+	struct members_ctx c = {rq, cr, fn, ctx};
+	if (cr->kind == CARD_HOME)
+		return pim_addressbook_list(rq->store, rq->user, cr->owner, book_member, &c, err);
+	if (cr->kind == CARD_BOOK)
+		return pim_contact_query(rq->store, rq->user, &cr->book, NULL, contact_member, &c,
+		                         NULL, err);
+	return 0;
+}
+
+/* --- content --- */
+
+static int card_get(struct dav_request *rq, struct dav_resource *res, uint64_t offset,
+                    uint64_t length, dav_sink_fn *sink, void *ctx, struct ox_error *err)
+{
+	struct card_res *cr = card_of(res);
+	if (cr->kind != CARD_CONTACT || !res->exists)
+		return ox_error_set(err, OX_ERR_NOT_FOUND, "no such contact");
+	char *data = NULL;
+	size_t len = 0;
+	if (pim_contact_read(rq->store, rq->user, &cr->book, &cr->contact, &data, &len, err) < 0)
+		return -1;
+	int r = 0;
+	if (offset < len)
+		r = sink(data + offset, (size_t)MIN(length, len - offset), ctx);
+	g_free(data);
+	return r < 0 ? ox_error_set(err, OX_ERR_TEMP, "the client went away") : 0;
+}
+
+static void set_condition(struct dav_request *rq, int status, const char *cond)
+{
+	rq->error_status = status;
+	rq->error_ns = CARDDAV_NS;
+	rq->error_cond = cond;
+}
+
+static const char *const reject_conditions[] = {
+	[PIM_CONTACT_REJECT_DATA] = "valid-address-data",
+	[PIM_CONTACT_REJECT_UID] = "no-uid-conflict",
+	[PIM_CONTACT_REJECT_SIZE] = "max-resource-size",
+};
+
+/* The body, at most PIM_CONTACT_MAX bytes: NULL with err past that. */
+static GByteArray *read_body(dav_source_fn *src, void *ctx, struct dav_request *rq,
+                             struct ox_error *err)
+{
+	GByteArray *buf = g_byte_array_new();
+	char chunk[16384];
+	ssize_t got;
+	while ((got = src(chunk, sizeof(chunk), ctx)) > 0) {
+		if (buf->len + (size_t)got > PIM_CONTACT_MAX) {
+			g_byte_array_unref(buf);
+			set_condition(rq, 403, reject_conditions[PIM_CONTACT_REJECT_SIZE]);
+			ox_error_set(err, OX_ERR_LIMIT, "a vCard is at most %d bytes",
+			             PIM_CONTACT_MAX);
+			return NULL;
+		}
+		g_byte_array_append(buf, (const guint8 *)chunk, (guint)got);
+	}
+	if (got < 0) {
+		g_byte_array_unref(buf);
+		ox_error_set(err, OX_ERR_INVALID, "the request body ended early");
+		return NULL;
+	}
+	return buf;
+}
+
+static bool vcard_media_type(const char *content_type)
+{
+	return content_type == NULL || g_ascii_strncasecmp(content_type, "text/vcard", 10) == 0 ||
+	       g_ascii_strncasecmp(content_type, "text/x-vcard", 12) == 0;
+}
+
+static int card_put(struct dav_request *rq, struct dav_resource *res, const char *content_type,
+                    dav_source_fn *src, void *ctx, bool *created_r, struct ox_error *err)
+{
+	struct card_res *cr = card_of(res);
+	if (cr->kind != CARD_CONTACT)
+		return ox_error_set(err, OX_ERR_PERM, "only contacts can be stored here");
+	if (!vcard_media_type(content_type)) {
+		set_condition(rq, 415, "supported-address-data");
+		return ox_error_set(err, OX_ERR_INVALID, "contacts are text/vcard");
+	}
+	if (pim_contact_may_put(rq->store, rq->user, &cr->book, res->exists ? &cr->contact : NULL,
+	                        err) < 0)
+		return -1;
+	GByteArray *body = read_body(src, ctx, rq, err);
+	if (body == NULL)
+		return -1;
+	struct pim_contact c;
+	enum pim_contact_reject why = PIM_CONTACT_REJECT_NONE;
+	int r = pim_contact_put(rq->store, rq->user, &cr->book, rq->segs[rq->nsegs - 1],
+	                        (const char *)body->data, body->len, created_r, &c, &why, err);
+	g_byte_array_unref(body);
+	if (r < 0) {
+		if (why != PIM_CONTACT_REJECT_NONE)
+			set_condition(rq, why == PIM_CONTACT_REJECT_UID ? 409 : 403,
+			              reject_conditions[why]);
+		return -1;
+	}
+	pim_contact_clear(&cr->contact);
+	cr->contact = c;
+	describe_contact(res, &c);
+	return 0;
+}
+
+static int card_remove(struct dav_request *rq, struct dav_resource *res, struct ox_error *err)
+{
+	struct card_res *cr = card_of(res);
+	if (cr->kind == CARD_CONTACT)
+		return pim_contact_delete(rq->store, rq->user, &cr->book, &cr->contact, err);
+	if (cr->kind == CARD_BOOK)
+		return pim_addressbook_delete(rq->store, rq->user, &cr->book, err);
+	return ox_error_set(err, OX_ERR_PERM, "address book homes cannot be deleted");
+}
+
+static int card_mkcol(struct dav_request *rq, struct dav_resource *res, struct ox_error *err)
+{
+	struct card_res *cr = card_of(res);
+	if (cr->kind != CARD_BOOK || cr->owner != rq->user)
+		return ox_error_set(err, OX_ERR_PERM, "address books are made in your own home");
+	struct pim_addressbook book;
+	int r = pim_addressbook_create(rq->store, rq->user, rq->segs[1], NULL, &book, err);
+	pim_addressbook_clear(&book);
+	return r;
+}
+
+/* --- properties --- */
+
+static void privileges(GString *out, const struct folder_perm *rights)
+{
+	static const struct {
+		unsigned bit;
+		const char *xml;
+	} privs[] = {
+		{DAV_PRIV_READ, "<D:read/>"},
+		{DAV_PRIV_WRITE_CONTENT, "<D:write-content/>"},
+		{DAV_PRIV_WRITE_PROPERTIES, "<D:write-properties/>"},
+		{DAV_PRIV_BIND, "<D:bind/>"},
+		{DAV_PRIV_UNBIND, "<D:unbind/>"},
+		{DAV_PRIV_READ_ACL, "<D:read-acl/>"},
+		{DAV_PRIV_WRITE_ACL, "<D:write-acl/>"},
+		{DAV_PRIV_READ_CURRENT_USER_PRIVILEGE_SET, "<D:read-current-user-privilege-set/>"},
+	};
+	unsigned bits = folder_perm_to_dav(rights);
+	g_string_append(out, "<D:current-user-privilege-set>");
+	for (size_t i = 0; i < G_N_ELEMENTS(privs); i++) {
+		if (bits & privs[i].bit)
+			g_string_append_printf(out, "<D:privilege>%s</D:privilege>", privs[i].xml);
+	}
+	g_string_append(out, "</D:current-user-privilege-set>");
+}
+
+static int address_data(struct dav_request *rq, struct card_res *cr, GString *out)
+{
+	struct ox_error err;
+	char *data = cr->data;
+	size_t len;
+	if (data == NULL &&
+	    pim_contact_read(rq->store, rq->user, &cr->book, &cr->contact, &data, &len, &err) < 0)
+		return 0;
+	/* XML parsers turn a literal CR LF into LF: a character reference
+	 * keeps the card byte for byte. */
+	char *esc = dav_xml_escape(data);
+	gchar **parts = g_strsplit(esc, "\r", -1);
+	char *kept = g_strjoinv("&#13;", parts);
+	g_string_append_printf(
+		out, "<CR:address-data xmlns:CR=\"" CARDDAV_NS "\">%s</CR:address-data>", kept);
+	g_free(kept);
+	g_strfreev(parts);
+	g_free(esc);
+	if (data != cr->data)
+		g_free(data);
+	return 1;
+}
+
+static int dav_prop(struct dav_request *rq, struct card_res *cr, const char *name, GString *out)
+{
+	if (strcmp(name, "supported-report-set") == 0 && cr->kind >= CARD_BOOK) {
+		g_string_append(out, "<D:supported-report-set xmlns:CR=\"" CARDDAV_NS "\">"
+		                     "<D:supported-report><D:report><CR:addressbook-query/>"
+		                     "</D:report></D:supported-report><D:supported-report>"
+		                     "<D:report><CR:addressbook-multiget/></D:report>"
+		                     "</D:supported-report><D:supported-report><D:report>"
+		                     "<D:sync-collection/></D:report></D:supported-report>"
+		                     "</D:supported-report-set>");
+		return 1;
+	}
+	if (strcmp(name, "current-user-privilege-set") == 0 && cr->kind >= CARD_BOOK) {
+		privileges(out, &cr->book.rights);
+		return 1;
+	}
+	return 0;
+}
+
+static int carddav_prop(struct dav_request *rq, struct card_res *cr, const char *name, GString *out)
+{
+	bool book = cr->kind == CARD_BOOK;
+	if (strcmp(name, "addressbook-home-set") == 0 && dav_user_login(rq) != NULL) {
+		char *esc = g_uri_escape_string(dav_user_login(rq), "@", FALSE);
+		g_string_append_printf(out,
+		                       "<CR:addressbook-home-set xmlns:CR=\"" CARDDAV_NS "\">"
+		                       "<D:href>/dav/addressbooks/%s/</D:href>"
+		                       "</CR:addressbook-home-set>",
+		                       esc);
+		g_free(esc);
+	} else if (strcmp(name, "supported-address-data") == 0 && book) {
+		g_string_append(out, "<CR:supported-address-data xmlns:CR=\"" CARDDAV_NS "\">"
+		                     "<CR:address-data-type content-type=\"text/vcard\" "
+		                     "version=\"3.0\"/><CR:address-data-type "
+		                     "content-type=\"text/vcard\" version=\"4.0\"/>"
+		                     "</CR:supported-address-data>");
+	} else if (strcmp(name, "max-resource-size") == 0 && book) {
+		g_string_append_printf(out,
+		                       "<CR:max-resource-size xmlns:CR=\"" CARDDAV_NS "\">%d"
+		                       "</CR:max-resource-size>",
+		                       PIM_CONTACT_MAX);
+	} else if (strcmp(name, "address-data") == 0 && cr->kind == CARD_CONTACT) {
+		return address_data(rq, cr, out);
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+static int card_live_prop(struct dav_request *rq, struct dav_resource *res, const char *ns,
+                          const char *name, GString *out)
+{
+	struct card_res *cr = card_of(res);
+	if (cr == NULL || !res->exists)
+		return 0;
+	if (strcmp(ns, DAV_NS) == 0)
+		return dav_prop(rq, cr, name, out);
+	if (strcmp(ns, CS_NS) == 0 && strcmp(name, "getctag") == 0 && cr->kind == CARD_BOOK) {
+		g_string_append_printf(out,
+		                       "<X:getctag xmlns:X=\"" CS_NS "\">\"%" G_GINT64_FORMAT
+		                       "\"</X:getctag>",
+		                       cr->book.modseq);
+		return 1;
+	}
+	if (strcmp(ns, CARDDAV_NS) == 0)
+		return carddav_prop(rq, cr, name, out);
+	return 0;
+}
+
+static enum dav_prop_kind card_prop_kind(const char *ns, const char *name)
+{
+	if (strcmp(ns, CARDDAV_NS) == 0 || strcmp(ns, CS_NS) == 0)
+		return DAV_PROP_PROTECTED;
+	return DAV_PROP_DEAD;
+}
+
+/* --- REPORT --- */
+
+static void status_response(struct dav_ms *ms, const char *href, const char *status,
+                            const char *error)
+{
+	char *esc = dav_xml_escape(href);
+	char *text = g_strdup_printf("<D:response><D:href>%s</D:href>"
+	                             "<D:status>HTTP/1.1 %s</D:status>%s</D:response>\n",
+	                             esc, status, error);
+	dav_ms_append(ms, text);
+	g_free(text);
+	g_free(esc);
+}
+
+static void multiget(struct dav_request *rq, struct dav_carddav_report *r)
+{
+	struct dav_ms ms;
+	dav_ms_begin(&ms, rq, 207);
+	for (guint i = 0; i < r->hrefs->len && !ms.failed; i++) {
+		const char *href = g_ptr_array_index(r->hrefs, i);
+		size_t n = 0;
+		char **segs = dav_target_segs(rq, href, &n);
+		struct dav_resource res = {0};
+		struct ox_error err;
+		if (segs != NULL && card_lookup(rq, segs, n, &res, &err) > 0 && !res.collection) {
+			GString *out = g_string_new(NULL);
+			dav_response_xml(rq, &r->pf, segs, n, &res, out);
+			dav_ms_append(&ms, out->str);
+			g_string_free(out, TRUE);
+		} else {
+			status_response(&ms, href, "404 Not Found", "");
+		}
+		dav_resource_clear(rq, &res);
+		g_strfreev(segs);
+	}
+	dav_ms_end(&ms);
+}
+
+struct query_ctx {
+	struct dav_request *rq;
+	struct dav_carddav_report *r;
+	struct card_res *parent;
+	const char *only; /* a name, when the query is on one contact */
+	struct dav_ms ms;
+};
+
+static int query_member(const char *name, struct dav_resource *member, void *ctx)
+{
+	struct query_ctx *q = ctx;
+	if (q->only != NULL && strcmp(name, q->only) != 0)
+		return 0;
+	char *segs[3] = {q->rq->segs[0], q->rq->segs[1], (char *)name};
+	GString *out = g_string_new(NULL);
+	dav_response_xml(q->rq, &q->r->pf, segs, 3, member, out);
+	dav_ms_append(&q->ms, out->str);
+	g_string_free(out, TRUE);
+	return q->ms.failed ? -1 : 0;
+}
+
+static int query_contact(const struct pim_contact *c, const char *data, void *ctx)
+{
+	struct query_ctx *q = ctx;
+	struct members_ctx m = {q->rq, q->parent, query_member, q};
+	return contact_member(c, data, &m);
+}
+
+static void query(struct dav_request *rq, struct dav_resource *res, struct dav_carddav_report *r)
+{
+	struct card_res *cr = card_of(res);
+	struct query_ctx q = {rq, r, cr, NULL, {0}};
+	if (cr->kind == CARD_CONTACT)
+		q.only = rq->segs[2];
+	struct ox_error err;
+	bool truncated = false;
+	dav_ms_begin(&q.ms, rq, 207);
+	if (cr->kind >= CARD_BOOK)
+		pim_contact_query(rq->store, rq->user, &cr->book, &r->q, query_contact, &q,
+		                  &truncated, &err);
+	if (truncated) {
+		/* RFC 6352 8.6.1: the request URI answers 507 when the limit cut. */
+		char *href = dav_href(rq, rq->segs, rq->nsegs, res->collection);
+		status_response(&q.ms, href, "507 Insufficient Storage",
+		                "<D:error><D:number-of-matches-within-limits/></D:error>");
+		g_free(href);
+	}
+	dav_ms_end(&q.ms);
+}
+
+static void card_report(struct dav_request *rq, struct dav_resource *res, const char *body,
+                        size_t len)
+{
+	struct dav_carddav_report r;
+	const char *cond = NULL;
+	struct ox_error err = {0};
+	int ret = dav_carddav_parse_report(body, len, &r, &cond, &err);
+	if (ret > 0)
+		dav_reply_precondition(rq, 403, "supported-report");
+	else if (ret < 0 && cond != NULL)
+		dav_reply_condition(rq, 403, CARDDAV_NS, cond, err.message);
+	else if (ret < 0)
+		dav_reply_error(rq, &err);
+	else if (r.kind == CARDDAV_REPORT_MULTIGET)
+		multiget(rq, &r);
+	else
+		query(rq, res, &r);
+	dav_carddav_report_clear(&r);
+}
+
+/* --- sync-collection --- */
+
+static int contact_change(const char *name, const struct pim_contact *c, void *ctx)
+{
+	struct members_ctx *m = ctx;
+	if (c != NULL)
+		return contact_member(c, NULL, m);
+	struct dav_resource gone = {0};
+	return m->fn(name, &gone, m->ctx);
+}
+
+static int card_changes(struct dav_request *rq, struct dav_resource *coll, int64_t since,
+                        dav_member_fn *fn, void *ctx, int64_t *state_r, struct ox_error *err)
+{
+	struct card_res *cr = card_of(coll);
+	if (cr->kind != CARD_BOOK)
+		return ox_error_set(err, OX_ERR_NOT_FOUND, "only address books have a change log");
+	struct members_ctx m = {rq, cr, fn, ctx};
+	/* Nothing comes after the newest state: the state alone, with the
+	 * same read check as a listing. */
+	return pim_contact_changes(rq->store, rq->user, &cr->book, since < 0 ? INT64_MAX : since,
+	                           contact_change, &m, state_r, err);
+}
+
+/* --- extended MKCOL (RFC 5689, RFC 6352 6.3.1) --- */
+
+static void mkcol_checked(struct dav_request *rq, struct dav_carddav_mkcol *mk)
+{
+	struct dav_resource res = {0};
+	struct ox_error err = {0};
+	int r = card_lookup(rq, rq->segs, rq->nsegs, &res, &err);
+	struct card_res *cr = card_of(&res);
+	struct pim_addressbook book = {0};
+	if (r < 0)
+		dav_reply_error(rq, &err);
+	else if (res.exists)
+		http_reply_status(rq->ex, 405, NULL);
+	else if (rq->nsegs != 2 || cr->owner == 0)
+		http_reply_status(rq->ex, 409, "address books are made in an address book home\n");
+	else if (cr->owner != rq->user)
+		http_reply_status(rq->ex, 403, "address books are made in your own home\n");
+	else if (pim_addressbook_create(rq->store, rq->user, rq->segs[1], mk->display_name, &book,
+	                                &err) < 0)
+		dav_reply_error(rq, &err);
+	else
+		http_reply_status(rq->ex, 201, NULL);
+	pim_addressbook_clear(&book);
+	dav_resource_clear(rq, &res);
+}
+
+/* MKCOL with a body names the resource type; without one it makes an
+ * address book too, as the home holds nothing else. */
+static void card_mkcol_method(struct dav_request *rq)
+{
+	char *body;
+	size_t len;
+	if (dav_read_xml_body_or_reply(rq, &body, &len) < 0)
+		return;
+	struct dav_carddav_mkcol mk;
+	struct ox_error err = {0};
+	if (dav_carddav_parse_mkcol(body, len, &mk, &err) < 0)
+		http_reply_status(rq->ex, 400, "malformed mkcol body\n");
+	else if (body != NULL && !mk.addressbook)
+		dav_reply_precondition(rq, 403, "valid-resourcetype");
+	else
+		mkcol_checked(rq, &mk);
+	dav_carddav_mkcol_clear(&mk);
+	g_free(body);
+}
+
+static const struct dav_method card_methods[] = {
+	{"MKCOL", card_mkcol_method},
+	{NULL, NULL},
+};
+
+const struct dav_provider dav_carddav_provider = {
+	.prefix = "/dav/addressbooks/",
+	.request_begin = card_begin,
+	.request_done = card_done,
+	.lookup = card_lookup,
+	.release = card_release,
+	.members = card_members,
+	.get = card_get,
+	.put = card_put,
+	.mkcol = card_mkcol,
+	.remove = card_remove,
+	.copy = dav_refuse_copy,
+	.move = dav_refuse_move,
+	.props = dav_no_props,
+	.proppatch = dav_refuse_proppatch,
+	.locks = dav_no_locks,
+	.lock_create = dav_refuse_lock_create,
+	.lock_refresh = dav_refuse_lock_refresh,
+	.lock_remove = dav_refuse_lock_remove,
+	.locks_drop = dav_no_locks_drop,
+	.compliance = "addressbook",
+	.methods = card_methods,
+	.live_prop = card_live_prop,
+	.prop_kind = card_prop_kind,
+	.report = card_report,
+	.changes = card_changes,
+};
