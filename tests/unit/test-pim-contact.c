@@ -234,6 +234,7 @@ static void test_service(struct store_fixture *f, gconstpointer driver)
 	                                &why, &err),
 	                ==, -1);
 	g_assert_cmpint(err.code, ==, OX_ERR_PERM);
+	pim_addressbook_clear(&gab);
 	g_assert_cmpint(pim_addressbook_find(S(f), bob, alice, PIM_GAB_SEGMENT, &gab, &err), ==, 0);
 	pim_addressbook_clear(&gab);
 	pim_addressbook_clear(&book);
