@@ -59,6 +59,7 @@ extern const struct ctl_command ctl_folder_commands[];
 extern const struct ctl_command ctl_app_password_commands[];
 extern const struct ctl_command ctl_audit_commands[];
 extern const struct ctl_command ctl_ldap_commands[];
+extern const struct ctl_command ctl_import_commands[];
 
 struct ctl_arg {
 	const char *name;    /* "LOGIN", "--json" */
