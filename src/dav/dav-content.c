@@ -59,46 +59,6 @@ static int preconditions_or_reply(struct dav_request *rq, struct dav_resource *r
 	return 0;
 }
 
-/* One "bytes=a-b", "a-" or "-n" range: 1 with it, 0 ignore, -1 416. */
-static int parse_range(const char *header, uint64_t size, uint64_t *first_r, uint64_t *last_r)
-{
-	if (header == NULL || g_ascii_strncasecmp(header, "bytes=", 6) != 0 ||
-	    strchr(header, ',') != NULL)
-		return 0;
-	const char *spec = header + 6;
-	char *end;
-	if (*spec == '-') {
-		guint64 suffix = g_ascii_strtoull(spec + 1, &end, 10);
-		if (end == spec + 1 || *end != '\0')
-			return 0;
-		if (suffix == 0 || size == 0)
-			return -1;
-		*first_r = suffix >= size ? 0 : size - suffix;
-		*last_r = size - 1;
-		return 1;
-	}
-	if (!g_ascii_isdigit(*spec))
-		return 0;
-	guint64 first = g_ascii_strtoull(spec, &end, 10);
-	if (*end != '-')
-		return 0;
-	const char *second = end + 1;
-	guint64 last = size > 0 ? size - 1 : 0;
-	if (*second != '\0') {
-		if (!g_ascii_isdigit(*second))
-			return 0;
-		last = g_ascii_strtoull(second, &end, 10);
-		if (*end != '\0' || last < first)
-			return 0;
-		last = MIN(last, size > 0 ? size - 1 : 0);
-	}
-	if (first >= size)
-		return -1;
-	*first_r = first;
-	*last_r = last;
-	return 1;
-}
-
 static int write_sink(const void *data, size_t len, void *ctx)
 {
 	return http_response_write(ctx, data, len);
@@ -139,7 +99,8 @@ static void get_document(struct dav_request *rq, struct dav_resource *res)
 	const char *if_range = http_request_header(rq->ex, "If-Range");
 	int r = 0;
 	if (if_range == NULL || (res->etag != NULL && strcmp(if_range, res->etag) == 0))
-		r = parse_range(http_request_header(rq->ex, "Range"), res->length, &first, &last);
+		r = http_parse_range(http_request_header(rq->ex, "Range"), res->length, &first,
+		                     &last);
 	char buf[96];
 	if (r < 0) {
 		g_snprintf(buf, sizeof(buf), "bytes */%" G_GUINT64_FORMAT, res->length);

@@ -147,50 +147,6 @@ static bool accepts_gzip(const char *accept_encoding)
 	return ok;
 }
 
-/* Parses a single "bytes=first-last" range against size. Returns 1 with the
- * range, 0 when the header is to be ignored (absent, malformed, several
- * ranges), -1 when unsatisfiable (416). */
-static int parse_range(const char *header, uint64_t size, uint64_t *first_r, uint64_t *last_r)
-{
-	if (header == NULL || g_ascii_strncasecmp(header, "bytes=", 6) != 0)
-		return 0;
-	const char *spec = header + 6;
-	if (strchr(spec, ',') != NULL)
-		return 0;
-	char *end;
-	if (*spec == '-') {
-		guint64 suffix = g_ascii_strtoull(spec + 1, &end, 10);
-		if (end == spec + 1 || *end != '\0')
-			return 0;
-		if (suffix == 0 || size == 0)
-			return -1;
-		*first_r = suffix >= size ? 0 : size - suffix;
-		*last_r = size - 1;
-		return 1;
-	}
-	if (!g_ascii_isdigit(*spec))
-		return 0;
-	guint64 first = g_ascii_strtoull(spec, &end, 10);
-	if (*end != '-')
-		return 0;
-	const char *second = end + 1;
-	guint64 last = size > 0 ? size - 1 : 0;
-	if (*second != '\0') {
-		if (!g_ascii_isdigit(*second))
-			return 0;
-		last = g_ascii_strtoull(second, &end, 10);
-		if (*end != '\0' || last < first)
-			return 0;
-		if (last >= size)
-			last = size - 1;
-	}
-	if (first >= size)
-		return -1;
-	*first_r = first;
-	*last_r = last;
-	return 1;
-}
-
 enum static_plan {
 	PLAN_NOT_MODIFIED,
 	PLAN_FULL,
@@ -215,7 +171,7 @@ static enum static_plan plan_response(struct http_exchange *ex, const struct sta
 	if (if_range != NULL && strcmp(if_range, meta->etag) != 0 &&
 	    strcmp(if_range, meta->last_modified) != 0)
 		return PLAN_FULL;
-	int r = parse_range(http_request_header(ex, "Range"), meta->size, first_r, last_r);
+	int r = http_parse_range(http_request_header(ex, "Range"), meta->size, first_r, last_r);
 	return r > 0 ? PLAN_RANGE : r < 0 ? PLAN_UNSATISFIABLE : PLAN_FULL;
 }
 

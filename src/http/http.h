@@ -86,6 +86,12 @@ void http_reply(struct http_exchange *ex, int status, const char *content_type, 
 /* A short text/plain response: "<status> <reason>\n" or `text`. */
 void http_reply_status(struct http_exchange *ex, int status, const char *text);
 
+/* Parses a Range header against a representation of `size` bytes: 1 with
+ * the one range [*first_r, *last_r], 0 when the header is to be ignored
+ * (absent, malformed, several ranges: a full 200 answers), -1 when it
+ * cannot be satisfied (416). */
+int http_parse_range(const char *header, uint64_t size, uint64_t *first_r, uint64_t *last_r);
+
 /* "Not Found" for 404 and so on; "Unknown" for codes it does not know. */
 const char *http_status_reason(int status);
 
