@@ -86,39 +86,6 @@ static void describe_object(struct dav_resource *res, const struct pim_object *o
 	res->modified = obj->modified;
 }
 
-/* The principal a login names: 1, 0, -1. */
-static int owner_of(struct dav_request *rq, const char *login, int64_t *owner_r,
-                    struct ox_error *err)
-{
-	if (rq->pstate != NULL && rq->nsegs > 0 && strcmp(login, rq->segs[0]) == 0) {
-		*owner_r = *(int64_t *)rq->pstate;
-		return *owner_r != 0;
-	}
-	struct user_info info;
-	int r = user_lookup(rq->store, login, &info, err);
-	*owner_r = r > 0 ? info.id : 0;
-	if (r > 0)
-		user_info_clear(&info);
-	return r;
-}
-
-static int cal_begin(struct dav_request *rq, struct ox_error *err)
-{
-	if (rq->nsegs == 0)
-		return 0;
-	int64_t owner = 0;
-	if (owner_of(rq, rq->segs[0], &owner, err) < 0)
-		return -1;
-	rq->pstate = g_memdup2(&owner, sizeof(owner));
-	return 0;
-}
-
-static void cal_done(struct dav_request *rq)
-{
-	g_free(rq->pstate);
-	rq->pstate = NULL;
-}
-
 static int cal_lookup(struct dav_request *rq, char **segs, size_t n, struct dav_resource *res,
                       struct ox_error *err)
 {
@@ -129,7 +96,7 @@ static int cal_lookup(struct dav_request *rq, char **segs, size_t n, struct dav_
 		res->exists = res->collection = true;
 		return 1;
 	}
-	int r = owner_of(rq, segs[0], &cr->owner, err);
+	int r = dav_owner_lookup(rq, segs[0], &cr->owner, err);
 	if (r <= 0 || n > 3)
 		return r < 0 ? -1 : 0;
 	cr->kind = CAL_HOME;
@@ -719,8 +686,8 @@ static const struct dav_method cal_methods[] = {
 
 const struct dav_provider dav_caldav_provider = {
 	.prefix = "/dav/calendars/",
-	.request_begin = cal_begin,
-	.request_done = cal_done,
+	.request_begin = dav_owner_begin,
+	.request_done = dav_owner_done,
 	.lookup = cal_lookup,
 	.release = cal_release,
 	.members = cal_members,

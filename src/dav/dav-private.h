@@ -293,4 +293,12 @@ char *dav_sync_token(struct dav_request *rq, struct dav_resource *res);
 dav_method_fn dav_options, dav_report, dav_propfind, dav_proppatch, dav_get, dav_put, dav_delete,
 	dav_mkcol, dav_copy, dav_move, dav_lock, dav_unlock;
 
+/* For providers whose first path segment is a login (dav-owner.c): the
+ * user it names, 1 found / 0 not / -1; request_begin / request_done that
+ * keep it for the request in rq->pstate. */
+int dav_owner_lookup(struct dav_request *rq, const char *login, int64_t *owner_r,
+                     struct ox_error *err);
+int dav_owner_begin(struct dav_request *rq, struct ox_error *err);
+void dav_owner_done(struct dav_request *rq);
+
 #endif
