@@ -22,6 +22,9 @@ OXD = os.path.join(BUILD, "src", "daemon", "oxd")
 OXCTL = os.path.join(BUILD, "src", "ctl", "oxctl")
 FIXTURES = os.path.join(os.path.dirname(ROOT), "shared", "fixtures")
 
+# Argon2id at its cheapest: tests log in often, and the cost is configuration.
+FAST_HASH = ["auth.argon2_ops=1", "auth.argon2_memory=64k"]
+
 LISTEN_RE = re.compile(r"event=listening proto=(\S+) addr=(\S+)")
 
 
@@ -227,3 +230,15 @@ def http():
     s = requests.Session()
     yield s
     s.close()
+
+
+def run_oxctl(server, *args, stdin=None):
+    """Runs oxctl on a test server's data directory; fails the test on a
+    non-zero exit and returns stdout."""
+    argv = [OXCTL, "--data", server.data_dir]
+    for s in FAST_HASH:
+        argv += ["--set", s]
+    r = subprocess.run(argv + list(args), input=stdin, capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 0, f"oxctl {' '.join(args)}: {r.stderr}"
+    return r.stdout

@@ -8,16 +8,14 @@ import datetime
 import json
 import os
 import re
-import subprocess
 
 import pytest
 import requests
 
-from conftest import FIXTURES, OXCTL
+from conftest import FIXTURES, FAST_HASH, run_oxctl as oxctl
 
 caldav = pytest.importorskip("caldav")
 
-FAST_HASH = ["auth.argon2_ops=1", "auth.argon2_memory=64k"]
 ALICE = "alice@example.org"
 BOB = "bob@example.org"
 PASSWORD = "correct horse battery staple"
@@ -83,16 +81,6 @@ SUMMARY:File the report
 END:VTODO
 END:VCALENDAR
 """
-
-
-def oxctl(server, *args, stdin=None):
-    argv = [OXCTL, "--data", server.data_dir]
-    for s in FAST_HASH:
-        argv += ["--set", s]
-    r = subprocess.run(argv + list(args), input=stdin, capture_output=True, text=True,
-                       timeout=30)
-    assert r.returncode == 0, f"oxctl {' '.join(args)}: {r.stderr}"
-    return r.stdout
 
 
 @pytest.fixture

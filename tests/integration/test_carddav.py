@@ -8,15 +8,13 @@ the read-only global address book and permissions.
 """
 import os
 import re
-import subprocess
 import xml.etree.ElementTree as ET
 
 import pytest
 import requests
 
-from conftest import FIXTURES, OXCTL
+from conftest import FIXTURES, FAST_HASH, run_oxctl as oxctl
 
-FAST_HASH = ["auth.argon2_ops=1", "auth.argon2_memory=64k"]
 ALICE = "alice@example.org"
 BOB = "bob@example.org"
 PASSWORD = "correct horse battery staple"
@@ -32,16 +30,6 @@ JOHN = ("BEGIN:VCARD\nVERSION:4.0\nUID:urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1ef
         "FN:John Smith\nN:Smith;John;;;\nEMAIL:john@example.net\nTEL;VALUE=uri:tel:+1-555-0100\n"
         "KIND:individual\nEND:VCARD\n")
 NO_UID = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nobody\r\nN:;Nobody;;;\r\nEND:VCARD\r\n"
-
-
-def oxctl(server, *args, stdin=None):
-    argv = [OXCTL, "--data", server.data_dir]
-    for s in FAST_HASH:
-        argv += ["--set", s]
-    r = subprocess.run(argv + list(args), input=stdin, capture_output=True, text=True,
-                       timeout=30)
-    assert r.returncode == 0, f"oxctl {' '.join(args)}: {r.stderr}"
-    return r.stdout
 
 
 @pytest.fixture

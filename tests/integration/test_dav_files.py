@@ -16,23 +16,12 @@ import subprocess
 import pytest
 import requests
 
-from conftest import OXCTL
+from conftest import FAST_HASH, run_oxctl as oxctl
 
-FAST_HASH = ["auth.argon2_ops=1", "auth.argon2_memory=64k"]
 ALICE = "alice@example.org"
 BOB = "bob@example.org"
 PASSWORD = "correct horse battery staple"
 LITMUS_GROUPS = ["basic", "copymove", "props", "locks", "http"]
-
-
-def oxctl(server, *args, stdin=None):
-    argv = [OXCTL, "--data", server.data_dir]
-    for s in FAST_HASH:
-        argv += ["--set", s]
-    r = subprocess.run(argv + list(args), input=stdin, capture_output=True, text=True,
-                       timeout=30)
-    assert r.returncode == 0, f"oxctl {' '.join(args)}: {r.stderr}"
-    return r.stdout
 
 
 @pytest.fixture

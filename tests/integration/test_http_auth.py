@@ -6,16 +6,13 @@ administrator would; nothing writes to the store behind the service.
 """
 import base64
 import json
-import os
-import socket
 import subprocess
 
 import pytest
 import requests
 
-from conftest import OXCTL, read_response
+from conftest import FAST_HASH, OXCTL, read_response, run_oxctl as oxctl
 
-FAST_HASH = ["auth.argon2_ops=1", "auth.argon2_memory=64k"]
 LOGIN = "alice@example.org"
 PASSWORD = "correct horse battery staple"
 CHALLENGE = 'Basic realm="OX Server", charset="UTF-8"'
@@ -32,16 +29,6 @@ def oxctl_commands():
 def require_oxctl(command):
     if command not in oxctl_commands():
         pytest.skip(f"oxctl has no '{command}' yet")
-
-
-def oxctl(server, *args, stdin=None):
-    argv = [OXCTL, "--data", server.data_dir]
-    for s in FAST_HASH:
-        argv += ["--set", s]
-    r = subprocess.run(argv + list(args), input=stdin, capture_output=True, text=True,
-                       timeout=30)
-    assert r.returncode == 0, f"oxctl {' '.join(args)}: {r.stderr}"
-    return r.stdout
 
 
 def add_user(server, login=LOGIN, password=PASSWORD, name="Alice Example"):

@@ -1,6 +1,5 @@
 """Request limits (431, 414, 413), timeouts of slow and idle clients (408,
 idle close) and the connection limit."""
-import socket
 import time
 
 import pytest
