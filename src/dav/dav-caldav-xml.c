@@ -10,28 +10,6 @@
 #include <libxml/tree.h>
 #include <string.h>
 
-static bool is_ns(const xmlNode *n, const char *ns, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	       strcmp((const char *)n->ns->href, ns) == 0 &&
-	       strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *element(xmlNode *n)
-{
-	while (n != NULL && n->type != XML_ELEMENT_NODE)
-		n = n->next;
-	return n;
-}
-
-static char *attr(xmlNode *n, const char *name)
-{
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-	char *copy = v != NULL ? g_strdup((const char *)v) : NULL;
-	xmlFree(v);
-	return copy;
-}
-
 static unsigned component_named(const char *name)
 {
 	if (name == NULL)
@@ -71,14 +49,16 @@ void dav_caldav_mkcalendar_clear(struct dav_caldav_mkcalendar *mk)
 static int mkcalendar_prop(xmlNode *p, struct dav_caldav_mkcalendar *mk, const char **cond_r,
                            struct ox_error *err)
 {
-	if (is_ns(p, DAV_NS, "displayname")) {
+	if (dav_xml_is(p, DAV_NS, "displayname")) {
 		xmlChar *text = xmlNodeGetContent(p);
 		g_free(mk->display_name);
 		mk->display_name = g_strdup(text != NULL ? (const char *)text : "");
 		xmlFree(text);
-	} else if (is_ns(p, CALDAV_NS, "supported-calendar-component-set")) {
-		for (xmlNode *c = element(p->children); c != NULL; c = element(c->next)) {
-			char *name = is_ns(c, CALDAV_NS, "comp") ? attr(c, "name") : NULL;
+	} else if (dav_xml_is(p, CALDAV_NS, "supported-calendar-component-set")) {
+		for (xmlNode *c = dav_xml_element(p->children); c != NULL;
+		     c = dav_xml_element(c->next)) {
+			char *name =
+				dav_xml_is(c, CALDAV_NS, "comp") ? dav_xml_attr(c, "name") : NULL;
 			unsigned bit = component_named(name);
 			g_free(name);
 			if (bit == 0) {
@@ -104,19 +84,19 @@ int dav_caldav_parse_mkcalendar(const char *body, size_t len, struct dav_caldav_
 	if (doc == NULL)
 		return -1;
 	xmlNode *root = xmlDocGetRootElement(doc);
-	int ret = is_ns(root, CALDAV_NS, "mkcalendar")
+	int ret = dav_xml_is(root, CALDAV_NS, "mkcalendar")
 	                  ? 0
 	                  : ox_error_set(err, OX_ERR_INVALID, "expected CALDAV:mkcalendar");
-	for (xmlNode *set = ret == 0 ? element(root->children) : NULL; ret == 0 && set != NULL;
-	     set = element(set->next)) {
-		xmlNode *prop = element(set->children);
-		if (!is_ns(set, DAV_NS, "set") || !is_ns(prop, DAV_NS, "prop")) {
+	for (xmlNode *set = ret == 0 ? dav_xml_element(root->children) : NULL;
+	     ret == 0 && set != NULL; set = dav_xml_element(set->next)) {
+		xmlNode *prop = dav_xml_element(set->children);
+		if (!dav_xml_is(set, DAV_NS, "set") || !dav_xml_is(prop, DAV_NS, "prop")) {
 			ret = ox_error_set(err, OX_ERR_INVALID,
 			                   "mkcalendar holds DAV:set/DAV:prop");
 			break;
 		}
-		for (xmlNode *p = element(prop->children); ret == 0 && p != NULL;
-		     p = element(p->next))
+		for (xmlNode *p = dav_xml_element(prop->children); ret == 0 && p != NULL;
+		     p = dav_xml_element(p->next))
 			ret = mkcalendar_prop(p, mk_r, cond_r, err);
 	}
 	xmlFreeDoc(doc);
@@ -134,7 +114,8 @@ static void prop_name_clear(gpointer p)
 
 static void read_props(xmlNode *prop, struct dav_propfind *pf)
 {
-	for (xmlNode *c = element(prop->children); c != NULL; c = element(c->next)) {
+	for (xmlNode *c = dav_xml_element(prop->children); c != NULL;
+	     c = dav_xml_element(c->next)) {
 		const char *ns = c->ns != NULL ? (const char *)c->ns->href : "";
 		struct dav_prop_name pn = {g_strdup(ns), g_strdup((const char *)c->name)};
 		g_array_append_val(pf->props, pn);
@@ -169,7 +150,7 @@ static int count_node(struct fparse *fp)
 static int parse_range(xmlNode *tr, int64_t *start_r, int64_t *end_r, const char **cond_r,
                        struct ox_error *err)
 {
-	char *start = attr(tr, "start"), *end = attr(tr, "end");
+	char *start = dav_xml_attr(tr, "start"), *end = dav_xml_attr(tr, "end");
 	*start_r = INT64_MIN;
 	*end_r = INT64_MAX;
 	bool ok = (start != NULL || end != NULL) &&
@@ -190,7 +171,8 @@ static int text_match(xmlNode *n, struct pim_text_match **m_r, struct fparse *fp
 {
 	if (*m_r != NULL)
 		return refuse(fp, "valid-filter", "one text-match per filter");
-	char *collation = attr(n, "collation"), *negate = attr(n, "negate-condition");
+	char *collation = dav_xml_attr(n, "collation"),
+	     *negate = dav_xml_attr(n, "negate-condition");
 	xmlChar *text = xmlNodeGetContent(n);
 	struct pim_text_match *m = g_new0(struct pim_text_match, 1);
 	*m_r = m;
@@ -216,7 +198,7 @@ static int text_match(xmlNode *n, struct pim_text_match **m_r, struct fparse *fp
 /* The name attribute, which every filter needs. */
 static int filter_name(xmlNode *n, char **name_r, struct fparse *fp)
 {
-	*name_r = attr(n, "name");
+	*name_r = dav_xml_attr(n, "name");
 	if (*name_r == NULL || **name_r == '\0' || strlen(*name_r) > 255)
 		return refuse(fp, "valid-filter", "a filter needs a name");
 	return count_node(fp);
@@ -225,7 +207,7 @@ static int filter_name(xmlNode *n, char **name_r, struct fparse *fp)
 /* is-not-defined stands alone in its filter. */
 static int not_defined(xmlNode *c, bool *flag, bool others, struct fparse *fp)
 {
-	if (*flag || others || element(c->next) != NULL)
+	if (*flag || others || dav_xml_element(c->next) != NULL)
 		return refuse(fp, "valid-filter", "is-not-defined stands alone");
 	*flag = true;
 	return 0;
@@ -235,11 +217,11 @@ static int param_filter(xmlNode *n, struct pim_param_filter *pf, struct fparse *
 {
 	if (filter_name(n, &pf->name, fp) < 0)
 		return -1;
-	for (xmlNode *c = element(n->children); c != NULL; c = element(c->next)) {
+	for (xmlNode *c = dav_xml_element(n->children); c != NULL; c = dav_xml_element(c->next)) {
 		int r;
-		if (is_ns(c, CALDAV_NS, "is-not-defined"))
+		if (dav_xml_is(c, CALDAV_NS, "is-not-defined"))
 			r = not_defined(c, &pf->not_defined, pf->match != NULL, fp);
-		else if (is_ns(c, CALDAV_NS, "text-match") && !pf->not_defined)
+		else if (dav_xml_is(c, CALDAV_NS, "text-match") && !pf->not_defined)
 			r = text_match(c, &pf->match, fp);
 		else
 			r = refuse(fp, "valid-filter",
@@ -256,16 +238,17 @@ static int prop_filter(xmlNode *n, struct pim_prop_filter *pf, struct fparse *fp
 		return -1;
 	GArray *params = g_array_new(FALSE, TRUE, sizeof(struct pim_param_filter));
 	int r = 0;
-	for (xmlNode *c = element(n->children); r == 0 && c != NULL; c = element(c->next)) {
+	for (xmlNode *c = dav_xml_element(n->children); r == 0 && c != NULL;
+	     c = dav_xml_element(c->next)) {
 		bool others = pf->match != NULL || pf->has_range || params->len > 0;
-		if (is_ns(c, CALDAV_NS, "is-not-defined")) {
+		if (dav_xml_is(c, CALDAV_NS, "is-not-defined")) {
 			r = not_defined(c, &pf->not_defined, others, fp);
-		} else if (is_ns(c, CALDAV_NS, "text-match")) {
+		} else if (dav_xml_is(c, CALDAV_NS, "text-match")) {
 			r = text_match(c, &pf->match, fp);
-		} else if (is_ns(c, CALDAV_NS, "time-range") && !pf->has_range) {
+		} else if (dav_xml_is(c, CALDAV_NS, "time-range") && !pf->has_range) {
 			pf->has_range = true;
 			r = parse_range(c, &pf->start, &pf->end, fp->cond_r, fp->err);
-		} else if (is_ns(c, CALDAV_NS, "param-filter")) {
+		} else if (dav_xml_is(c, CALDAV_NS, "param-filter")) {
 			struct pim_param_filter p = {0};
 			g_array_append_val(params, p);
 			r = param_filter(
@@ -286,13 +269,13 @@ static int comp_filter(xmlNode *n, struct pim_comp_filter *cf, int depth, struct
 static int comp_child(xmlNode *c, struct pim_comp_filter *cf, GArray *props, GArray *comps,
                       int depth, struct fparse *fp)
 {
-	if (is_ns(c, CALDAV_NS, "prop-filter")) {
+	if (dav_xml_is(c, CALDAV_NS, "prop-filter")) {
 		struct pim_prop_filter p = {0};
 		g_array_append_val(props, p);
 		return prop_filter(c, &g_array_index(props, struct pim_prop_filter, props->len - 1),
 		                   fp);
 	}
-	if (is_ns(c, CALDAV_NS, "comp-filter")) {
+	if (dav_xml_is(c, CALDAV_NS, "comp-filter")) {
 		if (depth + 1 >= FILTER_DEPTH_MAX)
 			return refuse(fp, "supported-filter",
 			              "comp-filters nest three deep at most");
@@ -301,7 +284,7 @@ static int comp_child(xmlNode *c, struct pim_comp_filter *cf, GArray *props, GAr
 		return comp_filter(c, &g_array_index(comps, struct pim_comp_filter, comps->len - 1),
 		                   depth + 1, fp);
 	}
-	if (is_ns(c, CALDAV_NS, "time-range") && !cf->has_range) {
+	if (dav_xml_is(c, CALDAV_NS, "time-range") && !cf->has_range) {
 		/* Instances are what the index knows: those of events and tasks. */
 		bool instances = depth == 1 && (g_ascii_strcasecmp(cf->name, "VEVENT") == 0 ||
 		                                g_ascii_strcasecmp(cf->name, "VTODO") == 0);
@@ -321,8 +304,9 @@ static int comp_filter(xmlNode *n, struct pim_comp_filter *cf, int depth, struct
 	GArray *props = g_array_new(FALSE, TRUE, sizeof(struct pim_prop_filter));
 	GArray *comps = g_array_new(FALSE, TRUE, sizeof(struct pim_comp_filter));
 	int r = 0;
-	for (xmlNode *c = element(n->children); r == 0 && c != NULL; c = element(c->next)) {
-		if (is_ns(c, CALDAV_NS, "is-not-defined"))
+	for (xmlNode *c = dav_xml_element(n->children); r == 0 && c != NULL;
+	     c = dav_xml_element(c->next)) {
+		if (dav_xml_is(c, CALDAV_NS, "is-not-defined"))
 			r = not_defined(c, &cf->not_defined,
 			                cf->has_range || props->len > 0 || comps->len > 0, fp);
 		else
@@ -353,10 +337,10 @@ static void narrowing(struct dav_caldav_report *r)
 static int filter(xmlNode *f, struct dav_caldav_report *r, const char **cond_r,
                   struct ox_error *err)
 {
-	xmlNode *cal = element(f->children);
-	char *name = cal != NULL ? attr(cal, "name") : NULL;
-	bool ok = is_ns(cal, CALDAV_NS, "comp-filter") && name != NULL &&
-	          strcmp(name, "VCALENDAR") == 0 && element(cal->next) == NULL;
+	xmlNode *cal = dav_xml_element(f->children);
+	char *name = cal != NULL ? dav_xml_attr(cal, "name") : NULL;
+	bool ok = dav_xml_is(cal, CALDAV_NS, "comp-filter") && name != NULL &&
+	          strcmp(name, "VCALENDAR") == 0 && dav_xml_element(cal->next) == NULL;
 	g_free(name);
 	if (!ok) {
 		*cond_r = "valid-filter";
@@ -377,32 +361,33 @@ static int report_body(xmlNode *root, struct dav_caldav_report *r, const char **
                        struct ox_error *err)
 {
 	bool have_filter = false;
-	for (xmlNode *c = element(root->children); c != NULL; c = element(c->next)) {
-		if (is_ns(c, DAV_NS, "prop")) {
+	for (xmlNode *c = dav_xml_element(root->children); c != NULL;
+	     c = dav_xml_element(c->next)) {
+		if (dav_xml_is(c, DAV_NS, "prop")) {
 			r->pf.kind = DAV_PROPFIND_PROP;
 			read_props(c, &r->pf);
-		} else if (is_ns(c, DAV_NS, "allprop")) {
+		} else if (dav_xml_is(c, DAV_NS, "allprop")) {
 			r->pf.kind = DAV_PROPFIND_ALLPROP;
-		} else if (is_ns(c, DAV_NS, "propname")) {
+		} else if (dav_xml_is(c, DAV_NS, "propname")) {
 			r->pf.kind = DAV_PROPFIND_PROPNAME;
-		} else if (r->kind == CALDAV_REPORT_MULTIGET && is_ns(c, DAV_NS, "href")) {
+		} else if (r->kind == CALDAV_REPORT_MULTIGET && dav_xml_is(c, DAV_NS, "href")) {
 			if (r->hrefs->len >= CALDAV_HREFS_MAX)
 				return ox_error_set(err, OX_ERR_LIMIT, "at most %d hrefs",
 				                    CALDAV_HREFS_MAX);
 			xmlChar *text = xmlNodeGetContent(c);
 			g_ptr_array_add(r->hrefs, g_strstrip(g_strdup((const char *)text)));
 			xmlFree(text);
-		} else if (r->kind == CALDAV_REPORT_QUERY && is_ns(c, CALDAV_NS, "filter") &&
+		} else if (r->kind == CALDAV_REPORT_QUERY && dav_xml_is(c, CALDAV_NS, "filter") &&
 		           !have_filter) {
 			have_filter = true;
 			if (filter(c, r, cond_r, err) < 0)
 				return -1;
-		} else if (r->kind == CALDAV_REPORT_FREEBUSY && is_ns(c, CALDAV_NS, "time-range") &&
-		           !r->has_range) {
+		} else if (r->kind == CALDAV_REPORT_FREEBUSY &&
+		           dav_xml_is(c, CALDAV_NS, "time-range") && !r->has_range) {
 			r->has_range = true;
 			if (parse_range(c, &r->start, &r->end, cond_r, err) < 0)
 				return -1;
-		} else if (r->kind == CALDAV_REPORT_QUERY && is_ns(c, CALDAV_NS, "timezone")) {
+		} else if (r->kind == CALDAV_REPORT_QUERY && dav_xml_is(c, CALDAV_NS, "timezone")) {
 			continue; /* floating times are read as UTC for now */
 		} else {
 			return ox_error_set(err, OX_ERR_INVALID, "unexpected element %s",
@@ -437,13 +422,13 @@ int dav_caldav_parse_report(const char *body, size_t len, struct dav_caldav_repo
 		return -1;
 	xmlNode *root = xmlDocGetRootElement(doc);
 	int ret = 1;
-	if (is_ns(root, CALDAV_NS, "calendar-query")) {
+	if (dav_xml_is(root, CALDAV_NS, "calendar-query")) {
 		r->kind = CALDAV_REPORT_QUERY;
 		ret = report_body(root, r, cond_r, err);
-	} else if (is_ns(root, CALDAV_NS, "free-busy-query")) {
+	} else if (dav_xml_is(root, CALDAV_NS, "free-busy-query")) {
 		r->kind = CALDAV_REPORT_FREEBUSY;
 		ret = report_body(root, r, cond_r, err);
-	} else if (is_ns(root, CALDAV_NS, "calendar-multiget")) {
+	} else if (dav_xml_is(root, CALDAV_NS, "calendar-multiget")) {
 		r->kind = CALDAV_REPORT_MULTIGET;
 		ret = report_body(root, r, cond_r, err);
 	}

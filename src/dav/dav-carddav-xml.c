@@ -8,28 +8,6 @@
 #include <libxml/tree.h>
 #include <string.h>
 
-static bool is_ns(const xmlNode *n, const char *ns, const char *name)
-{
-	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
-	       strcmp((const char *)n->ns->href, ns) == 0 &&
-	       strcmp((const char *)n->name, name) == 0;
-}
-
-static xmlNode *element(xmlNode *n)
-{
-	while (n != NULL && n->type != XML_ELEMENT_NODE)
-		n = n->next;
-	return n;
-}
-
-static char *attr(xmlNode *n, const char *name)
-{
-	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
-	char *copy = v != NULL ? g_strdup((const char *)v) : NULL;
-	xmlFree(v);
-	return copy;
-}
-
 static char *content(xmlNode *n)
 {
 	xmlChar *text = xmlNodeGetContent(n);
@@ -48,12 +26,14 @@ void dav_carddav_mkcol_clear(struct dav_carddav_mkcol *mk)
 
 static void mkcol_prop(xmlNode *p, struct dav_carddav_mkcol *mk)
 {
-	if (is_ns(p, DAV_NS, "displayname")) {
+	if (dav_xml_is(p, DAV_NS, "displayname")) {
 		g_free(mk->display_name);
 		mk->display_name = content(p);
-	} else if (is_ns(p, DAV_NS, "resourcetype")) {
-		for (xmlNode *t = element(p->children); t != NULL; t = element(t->next))
-			mk->addressbook = mk->addressbook || is_ns(t, CARDDAV_NS, "addressbook");
+	} else if (dav_xml_is(p, DAV_NS, "resourcetype")) {
+		for (xmlNode *t = dav_xml_element(p->children); t != NULL;
+		     t = dav_xml_element(t->next))
+			mk->addressbook =
+				mk->addressbook || dav_xml_is(t, CARDDAV_NS, "addressbook");
 	}
 	/* Other properties (description, colour) are not kept yet. */
 }
@@ -68,17 +48,18 @@ int dav_carddav_parse_mkcol(const char *body, size_t len, struct dav_carddav_mkc
 	if (doc == NULL)
 		return -1;
 	xmlNode *root = xmlDocGetRootElement(doc);
-	int ret = is_ns(root, DAV_NS, "mkcol")
+	int ret = dav_xml_is(root, DAV_NS, "mkcol")
 	                  ? 0
 	                  : ox_error_set(err, OX_ERR_INVALID, "expected DAV:mkcol");
-	for (xmlNode *set = ret == 0 ? element(root->children) : NULL; ret == 0 && set != NULL;
-	     set = element(set->next)) {
-		xmlNode *prop = element(set->children);
-		if (!is_ns(set, DAV_NS, "set") || !is_ns(prop, DAV_NS, "prop")) {
+	for (xmlNode *set = ret == 0 ? dav_xml_element(root->children) : NULL;
+	     ret == 0 && set != NULL; set = dav_xml_element(set->next)) {
+		xmlNode *prop = dav_xml_element(set->children);
+		if (!dav_xml_is(set, DAV_NS, "set") || !dav_xml_is(prop, DAV_NS, "prop")) {
 			ret = ox_error_set(err, OX_ERR_INVALID, "mkcol holds DAV:set/DAV:prop");
 			break;
 		}
-		for (xmlNode *p = element(prop->children); p != NULL; p = element(p->next))
+		for (xmlNode *p = dav_xml_element(prop->children); p != NULL;
+		     p = dav_xml_element(p->next))
 			mkcol_prop(p, mk_r);
 	}
 	xmlFreeDoc(doc);
@@ -98,7 +79,8 @@ static void prop_name_clear(gpointer p)
 
 static void read_props(xmlNode *prop, struct dav_propfind *pf)
 {
-	for (xmlNode *c = element(prop->children); c != NULL; c = element(c->next)) {
+	for (xmlNode *c = dav_xml_element(prop->children); c != NULL;
+	     c = dav_xml_element(c->next)) {
 		const char *ns = c->ns != NULL ? (const char *)c->ns->href : "";
 		struct dav_prop_name pn = {g_strdup(ns), g_strdup((const char *)c->name)};
 		g_array_append_val(pf->props, pn);
@@ -114,7 +96,7 @@ static int unsupported(const char **cond_r, struct ox_error *err, const char *wh
 /* test="anyof" (the default) or "allof": 0, or -1 when neither. */
 static int test_attr(xmlNode *n, bool *allof_r)
 {
-	char *test = attr(n, "test");
+	char *test = dav_xml_attr(n, "test");
 	*allof_r = test != NULL && strcmp(test, "allof") == 0;
 	int r = test == NULL || *allof_r || strcmp(test, "anyof") == 0 ? 0 : -1;
 	g_free(test);
@@ -174,8 +156,8 @@ static int match_type_named(const char *name, enum pim_contact_match_type *t_r)
 static int text_match(xmlNode *tm, struct pim_contact_text_match *m, const char **cond_r,
                       struct ox_error *err)
 {
-	char *coll = attr(tm, "collation"), *type = attr(tm, "match-type");
-	char *negate = attr(tm, "negate-condition");
+	char *coll = dav_xml_attr(tm, "collation"), *type = dav_xml_attr(tm, "match-type");
+	char *negate = dav_xml_attr(tm, "negate-condition");
 	int ret = 0;
 	if (collation_named(coll, &m->collation) < 0) {
 		*cond_r = "supported-collation";
@@ -203,7 +185,7 @@ static int text_match(xmlNode *tm, struct pim_contact_text_match *m, const char 
 static int prop_filter(xmlNode *pf, struct pim_contact_prop_filter *f, const char **cond_r,
                        struct ox_error *err)
 {
-	char *name = attr(pf, "name");
+	char *name = dav_xml_attr(pf, "name");
 	int r = field_named(name, &f->field);
 	g_free(name);
 	if (r < 0)
@@ -211,10 +193,10 @@ static int prop_filter(xmlNode *pf, struct pim_contact_prop_filter *f, const cha
 	if (test_attr(pf, &f->allof) < 0)
 		return ox_error_set(err, OX_ERR_INVALID, "test is anyof or allof");
 	f->matches = g_new0(struct pim_contact_text_match, CARDDAV_FILTERS_MAX);
-	for (xmlNode *c = element(pf->children); c != NULL; c = element(c->next)) {
-		if (is_ns(c, CARDDAV_NS, "is-not-defined")) {
+	for (xmlNode *c = dav_xml_element(pf->children); c != NULL; c = dav_xml_element(c->next)) {
+		if (dav_xml_is(c, CARDDAV_NS, "is-not-defined")) {
 			f->is_not_defined = true;
-		} else if (is_ns(c, CARDDAV_NS, "text-match")) {
+		} else if (dav_xml_is(c, CARDDAV_NS, "text-match")) {
 			if (f->n_matches >= CARDDAV_FILTERS_MAX)
 				return ox_error_set(err, OX_ERR_LIMIT,
 				                    "at most %d text-matches in a prop-filter",
@@ -236,8 +218,8 @@ static int filter(xmlNode *fl, struct pim_contact_query *q, const char **cond_r,
 	if (test_attr(fl, &q->allof) < 0)
 		return ox_error_set(err, OX_ERR_INVALID, "test is anyof or allof");
 	q->filters = g_new0(struct pim_contact_prop_filter, CARDDAV_FILTERS_MAX);
-	for (xmlNode *c = element(fl->children); c != NULL; c = element(c->next)) {
-		if (!is_ns(c, CARDDAV_NS, "prop-filter"))
+	for (xmlNode *c = dav_xml_element(fl->children); c != NULL; c = dav_xml_element(c->next)) {
+		if (!dav_xml_is(c, CARDDAV_NS, "prop-filter"))
 			return unsupported(cond_r, err, (const char *)c->name);
 		if (q->n_filters >= CARDDAV_FILTERS_MAX)
 			return ox_error_set(err, OX_ERR_LIMIT, "at most %d prop-filters",
@@ -250,8 +232,8 @@ static int filter(xmlNode *fl, struct pim_contact_query *q, const char **cond_r,
 
 static int limit(xmlNode *l, struct pim_contact_query *q, struct ox_error *err)
 {
-	xmlNode *n = element(l->children);
-	char *text = is_ns(n, CARDDAV_NS, "nresults") ? content(n) : NULL;
+	xmlNode *n = dav_xml_element(l->children);
+	char *text = dav_xml_is(n, CARDDAV_NS, "nresults") ? content(n) : NULL;
 	char *end = NULL;
 	guint64 v = text != NULL ? g_ascii_strtoull(g_strstrip(text), &end, 10) : 0;
 	bool ok = text != NULL && end != text && *end == '\0' && v > 0 && v <= G_MAXINT32;
@@ -266,22 +248,22 @@ static int report_child(xmlNode *c, struct dav_carddav_report *r, bool *have_fil
                         const char **cond_r, struct ox_error *err)
 {
 	bool query = r->kind == CARDDAV_REPORT_QUERY;
-	if (is_ns(c, DAV_NS, "prop")) {
+	if (dav_xml_is(c, DAV_NS, "prop")) {
 		r->pf.kind = DAV_PROPFIND_PROP;
 		read_props(c, &r->pf);
-	} else if (is_ns(c, DAV_NS, "allprop")) {
+	} else if (dav_xml_is(c, DAV_NS, "allprop")) {
 		r->pf.kind = DAV_PROPFIND_ALLPROP;
-	} else if (is_ns(c, DAV_NS, "propname")) {
+	} else if (dav_xml_is(c, DAV_NS, "propname")) {
 		r->pf.kind = DAV_PROPFIND_PROPNAME;
-	} else if (!query && is_ns(c, DAV_NS, "href")) {
+	} else if (!query && dav_xml_is(c, DAV_NS, "href")) {
 		if (r->hrefs->len >= CARDDAV_HREFS_MAX)
 			return ox_error_set(err, OX_ERR_LIMIT, "at most %d hrefs",
 			                    CARDDAV_HREFS_MAX);
 		g_ptr_array_add(r->hrefs, g_strstrip(content(c)));
-	} else if (query && is_ns(c, CARDDAV_NS, "filter") && !*have_filter) {
+	} else if (query && dav_xml_is(c, CARDDAV_NS, "filter") && !*have_filter) {
 		*have_filter = true;
 		return filter(c, &r->q, cond_r, err);
-	} else if (query && is_ns(c, CARDDAV_NS, "limit")) {
+	} else if (query && dav_xml_is(c, CARDDAV_NS, "limit")) {
 		return limit(c, &r->q, err);
 	} else {
 		return ox_error_set(err, OX_ERR_INVALID, "unexpected element %s",
@@ -305,13 +287,14 @@ int dav_carddav_parse_report(const char *body, size_t len, struct dav_carddav_re
 	xmlNode *root = xmlDocGetRootElement(doc);
 	int ret = 1;
 	bool have_filter = false;
-	if (is_ns(root, CARDDAV_NS, "addressbook-query") ||
-	    is_ns(root, CARDDAV_NS, "addressbook-multiget")) {
-		r->kind = is_ns(root, CARDDAV_NS, "addressbook-query") ? CARDDAV_REPORT_QUERY
-		                                                       : CARDDAV_REPORT_MULTIGET;
+	if (dav_xml_is(root, CARDDAV_NS, "addressbook-query") ||
+	    dav_xml_is(root, CARDDAV_NS, "addressbook-multiget")) {
+		r->kind = dav_xml_is(root, CARDDAV_NS, "addressbook-query")
+		                  ? CARDDAV_REPORT_QUERY
+		                  : CARDDAV_REPORT_MULTIGET;
 		ret = 0;
-		for (xmlNode *c = element(root->children); ret == 0 && c != NULL;
-		     c = element(c->next))
+		for (xmlNode *c = dav_xml_element(root->children); ret == 0 && c != NULL;
+		     c = dav_xml_element(c->next))
 			ret = report_child(c, r, &have_filter, cond_r, err);
 	}
 	xmlFreeDoc(doc);

@@ -208,6 +208,13 @@ char *dav_xml_escape(const char *text);
 /* A request body as a libxml2 document (xmlDoc *), parsed as strictly as
  * the bodies above; NULL with OX_ERR_INVALID. Free with xmlFreeDoc. */
 void *dav_xml_parse(const char *body, size_t len, struct ox_error *err);
+/* Small libxml2 helpers for the body parsers: an element of that
+ * namespace and name; the next element sibling from n on (text and
+ * comments skipped); an attribute's value, newly allocated or NULL. */
+struct _xmlNode;
+bool dav_xml_is(const struct _xmlNode *n, const char *ns, const char *name);
+struct _xmlNode *dav_xml_element(struct _xmlNode *n);
+char *dav_xml_attr(struct _xmlNode *n, const char *name);
 
 /* --- If header (dav-if.c, pure parsing) --- */
 struct dav_if_cond {

@@ -22,13 +22,6 @@ static bool is_dav(const xmlNode *n, const char *name)
 	       strcmp((const char *)n->name, name) == 0;
 }
 
-static xmlNode *element(xmlNode *n)
-{
-	while (n != NULL && n->type != XML_ELEMENT_NODE)
-		n = n->next;
-	return n;
-}
-
 static void prop_name_clear(gpointer p)
 {
 	struct dav_prop_name *pn = p;
@@ -59,7 +52,8 @@ static int sync_child(xmlNode *c, struct sync_body *b, struct ox_error *err)
 			return ox_error_set(err, OX_ERR_INVALID, "sync-level is 1 or infinite");
 	} else if (is_dav(c, "prop")) {
 		b->pf.kind = DAV_PROPFIND_PROP;
-		for (xmlNode *p = element(c->children); p != NULL; p = element(p->next)) {
+		for (xmlNode *p = dav_xml_element(c->children); p != NULL;
+		     p = dav_xml_element(p->next)) {
 			const char *ns = p->ns != NULL ? (const char *)p->ns->href : "";
 			struct dav_prop_name pn = {g_strdup(ns), g_strdup((const char *)p->name)};
 			g_array_append_val(b->pf.props, pn);
@@ -84,8 +78,8 @@ static int parse_sync(const char *body, size_t len, struct sync_body *b, struct 
 		return -1;
 	xmlNode *root = xmlDocGetRootElement(doc);
 	int r = is_dav(root, "sync-collection") ? 0 : 1;
-	for (xmlNode *c = r == 0 ? element(root->children) : NULL; r == 0 && c != NULL;
-	     c = element(c->next))
+	for (xmlNode *c = r == 0 ? dav_xml_element(root->children) : NULL; r == 0 && c != NULL;
+	     c = dav_xml_element(c->next))
 		r = sync_child(c, b, err);
 	if (r == 0 && b->token == NULL)
 		r = ox_error_set(err, OX_ERR_INVALID, "sync-collection needs a sync-token");

@@ -58,14 +58,6 @@ static bool is_dav(const xmlNode *n, const char *name)
 	       strcmp((const char *)n->name, name) == 0;
 }
 
-/* The next element sibling from n on; text and comments are skipped. */
-static xmlNode *element(xmlNode *n)
-{
-	while (n != NULL && n->type != XML_ELEMENT_NODE)
-		n = n->next;
-	return n;
-}
-
 static xmlNode *dav_root(xmlDoc *doc, const char *name, struct ox_error *err)
 {
 	xmlNode *root = xmlDocGetRootElement(doc);
@@ -83,7 +75,8 @@ static const char *node_ns(const xmlNode *n)
 
 static void prop_names(xmlNode *prop, GArray *out)
 {
-	for (xmlNode *c = element(prop->children); c != NULL; c = element(c->next)) {
+	for (xmlNode *c = dav_xml_element(prop->children); c != NULL;
+	     c = dav_xml_element(c->next)) {
 		struct dav_prop_name pn = {g_strdup(node_ns(c)), g_strdup((const char *)c->name)};
 		g_array_append_val(out, pn);
 	}
@@ -109,11 +102,11 @@ int dav_parse_propfind(const char *body, size_t len, struct dav_propfind *pf_r,
 		return -1;
 	int ret = -1;
 	xmlNode *root = dav_root(doc, "propfind", err);
-	xmlNode *first = root != NULL ? element(root->children) : NULL;
+	xmlNode *first = root != NULL ? dav_xml_element(root->children) : NULL;
 	if (root == NULL)
 		goto out;
 	if (is_dav(first, "allprop")) {
-		xmlNode *inc = element(first->next);
+		xmlNode *inc = dav_xml_element(first->next);
 		if (is_dav(inc, "include"))
 			prop_names(inc, pf_r->props);
 	} else if (is_dav(first, "propname")) {
@@ -175,10 +168,11 @@ void dav_prop_ops_free(GArray **ops)
 
 static int add_ops(xmlNode *action, bool set, GArray *ops, struct ox_error *err)
 {
-	xmlNode *prop = element(action->children);
-	if (!is_dav(prop, "prop") || element(prop->next) != NULL)
+	xmlNode *prop = dav_xml_element(action->children);
+	if (!is_dav(prop, "prop") || dav_xml_element(prop->next) != NULL)
 		return ox_error_set(err, OX_ERR_INVALID, "set and remove hold one DAV:prop");
-	for (xmlNode *c = element(prop->children); c != NULL; c = element(c->next)) {
+	for (xmlNode *c = dav_xml_element(prop->children); c != NULL;
+	     c = dav_xml_element(c->next)) {
 		struct dav_prop_op op = {g_strdup(node_ns(c)), g_strdup((const char *)c->name),
 		                         NULL};
 		if (set && (op.value = serialize(c)) == NULL) {
@@ -202,8 +196,8 @@ int dav_parse_proppatch(const char *body, size_t len, GArray **ops_r, struct ox_
 	g_array_set_clear_func(ops, prop_op_clear);
 	xmlNode *root = dav_root(doc, "propertyupdate", err);
 	int ret = root != NULL ? 0 : -1;
-	for (xmlNode *c = root != NULL ? element(root->children) : NULL; ret == 0 && c != NULL;
-	     c = element(c->next)) {
+	for (xmlNode *c = root != NULL ? dav_xml_element(root->children) : NULL;
+	     ret == 0 && c != NULL; c = dav_xml_element(c->next)) {
 		if (is_dav(c, "set") || is_dav(c, "remove"))
 			ret = add_ops(c, is_dav(c, "set"), ops, err);
 		else
@@ -230,9 +224,9 @@ int dav_parse_lockinfo(const char *body, size_t len, struct dav_lockinfo *li_r,
 	xmlNode *root = dav_root(doc, "lockinfo", err);
 	bool scope = false, type = false;
 	int ret = root != NULL ? 0 : -1;
-	for (xmlNode *c = root != NULL ? element(root->children) : NULL; ret == 0 && c != NULL;
-	     c = element(c->next)) {
-		xmlNode *v = element(c->children);
+	for (xmlNode *c = root != NULL ? dav_xml_element(root->children) : NULL;
+	     ret == 0 && c != NULL; c = dav_xml_element(c->next)) {
+		xmlNode *v = dav_xml_element(c->children);
 		if (is_dav(c, "lockscope") && (is_dav(v, "exclusive") || is_dav(v, "shared"))) {
 			li_r->exclusive = is_dav(v, "exclusive");
 			scope = true;
@@ -268,4 +262,26 @@ void *dav_xml_parse(const char *body, size_t len, struct ox_error *err)
 		return NULL;
 	}
 	return parse(body, len, err);
+}
+
+bool dav_xml_is(const xmlNode *n, const char *ns, const char *name)
+{
+	return n != NULL && n->type == XML_ELEMENT_NODE && n->ns != NULL &&
+	       strcmp((const char *)n->ns->href, ns) == 0 &&
+	       strcmp((const char *)n->name, name) == 0;
+}
+
+xmlNode *dav_xml_element(xmlNode *n)
+{
+	while (n != NULL && n->type != XML_ELEMENT_NODE)
+		n = n->next;
+	return n;
+}
+
+char *dav_xml_attr(xmlNode *n, const char *name)
+{
+	xmlChar *v = xmlGetProp(n, (const xmlChar *)name);
+	char *copy = v != NULL ? g_strdup((const char *)v) : NULL;
+	xmlFree(v);
+	return copy;
 }
