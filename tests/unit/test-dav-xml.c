@@ -42,10 +42,11 @@ static void test_propfind_refused(void)
 		"<propfind xmlns='DAV:'><prop></propfind>", /* not well-formed */
 		"<propfind><prop/></propfind>",             /* not in DAV: */
 		"<propfind xmlns='DAV:'><foo/></propfind>", /* unknown child */
-		"<propfind xmlns='DAV:'><prop><b:x xmlns:b=''/></prop></propfind>", /* empty prefix
-	                                                                             */
-		"<?xml version='1.0'?><!DOCTYPE propfind [<!ENTITY a 'b'>]>"
-		"<propfind xmlns='DAV:'><prop>&a;</prop></propfind>", /* a DTD */
+		/* empty prefix */
+		"<propfind xmlns='DAV:'><prop><b:x xmlns:b=''/></prop></propfind>",
+		/* a DTD */
+		("<?xml version='1.0'?><!DOCTYPE propfind [<!ENTITY a 'b'>]>"
+	         "<propfind xmlns='DAV:'><prop>&a;</prop></propfind>"),
 		"<!DOCTYPE propfind SYSTEM 'http://example.com/x.dtd'><propfind xmlns='DAV:'/>",
 		"<propfind xmlns='DAV:'><prop><u:x/></prop></propfind>", /* unbound prefix */
 	};
