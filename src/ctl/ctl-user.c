@@ -1,6 +1,7 @@
 /* user create, list, show, passwd, disable, enable, delete, alias add. */
 #include "ctl/ctl.h"
 #include "directory/directory.h"
+#include "pim/pim.h"
 
 #include <string.h>
 
@@ -257,6 +258,32 @@ static int cmd_user_alias_add(struct ctl *c)
 	return CTL_EXIT_OK;
 }
 
+/* RFC 6638: invitations always reach the schedule inbox; this decides
+ * whether they also appear in the default calendar at once. */
+static int cmd_user_scheduling(struct ctl *c)
+{
+	const char *login = ctl_arg(c, "LOGIN"), *value = ctl_arg(c, "--auto-add");
+	bool on = g_ascii_strcasecmp(value, "yes") == 0;
+	if (!on && g_ascii_strcasecmp(value, "no") != 0)
+		return ctl_error(c, OX_ERR_INVALID, "--auto-add takes yes or no");
+	struct store *s = ctl_store(c);
+	if (s == NULL)
+		return ctl_exit_code(c);
+	struct user_info info;
+	int found = user_lookup(s, login, &info, &c->err);
+	if (found <= 0)
+		return found < 0 ? ctl_fail(c)
+		                 : ctl_error(c, OX_ERR_NOT_FOUND, "no such user: %s", login);
+	int r = pim_schedule_set_auto_add(s, info.id, on, &c->err);
+	user_info_clear(&info);
+	if (r < 0)
+		return ctl_fail(c);
+	ctl_audit_detail(c, "auto_add=%s", on ? "yes" : "no");
+	ctl_printf(c, "invitations to %s %s\n", login,
+	           on ? "also go into their calendar" : "wait in their inbox");
+	return CTL_EXIT_OK;
+}
+
 const struct ctl_command ctl_user_commands[] = {
 	{"user create",
          "LOGIN@DOMAIN --name DISPLAY --password-stdin [--time-zone TZ] [--locale LOCALE] "
@@ -274,6 +301,10 @@ const struct ctl_command ctl_user_commands[] = {
 	{"user enable", "LOGIN", "Let a disabled user log in again.", cmd_user_enable, CTL_WRITE},
 	{"user delete", "LOGIN", "Delete a user, their folders and every share naming them.",
          cmd_user_delete, CTL_WRITE},
+	{"user scheduling", "LOGIN --auto-add yes|no",
+         "Whether invitations also go into the user's default calendar (always into their "
+         "schedule inbox).",
+         cmd_user_scheduling, CTL_WRITE},
 	{"user alias add", "LOGIN ADDRESS",
          "Give a user another address in a mail domain of their context.", cmd_user_alias_add,
          CTL_WRITE},

@@ -12,11 +12,14 @@
 
 #define CS_NS "http://calendarserver.org/ns/"
 #define CALENDAR_TYPE "<C:calendar xmlns:C=\"" CALDAV_NS "\"/>"
+#define INBOX_TYPE "<C:schedule-inbox xmlns:C=\"" CALDAV_NS "\"/>"
+#define OUTBOX_TYPE "<C:schedule-outbox xmlns:C=\"" CALDAV_NS "\"/>"
 #define ICAL_TYPE "text/calendar; charset=utf-8"
 
 enum cal_kind {
 	CAL_TOP,
 	CAL_HOME,
+	CAL_OUTBOX, /* RFC 6638 2.1: where free/busy requests are posted */
 	CAL_CALENDAR,
 	CAL_OBJECT
 };
@@ -63,10 +66,10 @@ static void describe_calendar(struct dav_resource *res, const struct pim_calenda
 {
 	res->exists = res->collection = true;
 	res->parent_exists = true;
-	res->resourcetype = CALENDAR_TYPE;
+	res->resourcetype = cal->inbox ? INBOX_TYPE : CALENDAR_TYPE;
 	/* GET answers the whole calendar (RFC 4791 5.3.1 leaves it open). */
 	g_free(res->content_type);
-	res->content_type = g_strdup(ICAL_TYPE);
+	res->content_type = cal->inbox ? NULL : g_strdup(ICAL_TYPE);
 	g_free(res->display_name);
 	res->display_name = g_strdup(cal->display_name);
 	res->created = cal->created;
@@ -110,7 +113,17 @@ static int cal_lookup(struct dav_request *rq, char **segs, size_t n, struct dav_
 	/* New calendars come only through MKCALENDAR, which checks the
 	 * parent itself: PUT and MKCOL there have no parent collection. */
 	res->parent_exists = false;
-	r = pim_calendar_find(rq->store, rq->user, cr->owner, segs[1], &cr->cal, err);
+	if (strcmp(segs[1], "outbox") == 0) {
+		if (n > 2 || rq->user != cr->owner)
+			return 0;
+		cr->kind = CAL_OUTBOX;
+		res->exists = res->collection = res->parent_exists = true;
+		res->resourcetype = OUTBOX_TYPE;
+		return 1;
+	}
+	r = strcmp(segs[1], "inbox") == 0
+	            ? pim_schedule_inbox(rq->store, rq->user, cr->owner, &cr->cal, err)
+	            : pim_calendar_find(rq->store, rq->user, cr->owner, segs[1], &cr->cal, err);
 	if (r <= 0)
 		return r;
 	if (n == 2) {
@@ -165,13 +178,41 @@ static int object_member(const struct pim_object *obj, const char *data, void *c
 	return r;
 }
 
+/* The owner's schedule inbox and outbox, in their own home only. */
+static int scheduling_members(struct dav_request *rq, struct members_ctx *c, struct ox_error *err)
+{
+	if (rq->user != c->parent->owner)
+		return 0;
+	struct pim_calendar inbox;
+	int r = pim_schedule_inbox(rq->store, rq->user, c->parent->owner, &inbox, err);
+	if (r > 0)
+		r = calendar_member(&inbox, c);
+	pim_calendar_clear(&inbox);
+	if (r < 0)
+		return -1;
+	struct dav_resource res = {0};
+	struct cal_res *cr = g_new0(struct cal_res, 1);
+	cr->kind = CAL_OUTBOX;
+	cr->owner = c->parent->owner;
+	res.pdata = cr;
+	res.exists = res.collection = res.parent_exists = true;
+	res.resourcetype = OUTBOX_TYPE;
+	r = c->fn("outbox", &res, c->ctx);
+	dav_resource_clear(c->rq, &res);
+	return r;
+}
+
 static int cal_members(struct dav_request *rq, struct dav_resource *coll, dav_member_fn *fn,
                        void *ctx, struct ox_error *err)
 {
 	struct cal_res *cr = cal_of(coll);
 	struct members_ctx c = {rq, cr, fn, ctx};
 	if (cr->kind == CAL_HOME)
-		return pim_calendar_list(rq->store, rq->user, cr->owner, calendar_member, &c, err);
+		return pim_calendar_list(rq->store, rq->user, cr->owner, calendar_member, &c, err) <
+		                               0 ||
+		                       scheduling_members(rq, &c, err) < 0
+		               ? -1
+		               : 0;
 	if (cr->kind == CAL_CALENDAR)
 		return pim_object_list(rq->store, rq->user, &cr->cal, object_member, &c, err);
 	return 0;
@@ -281,6 +322,11 @@ static int cal_put(struct dav_request *rq, struct dav_resource *res, const char 
 	pim_object_clear(&cr->obj);
 	cr->obj = obj;
 	describe_object(res, &obj);
+	/* RFC 4791 5.3.4: no ETag when the stored object is not the body. */
+	if (obj.altered) {
+		g_free(res->etag);
+		res->etag = NULL;
+	}
 	return 0;
 }
 
@@ -436,6 +482,16 @@ static int cal_live_prop(struct dav_request *rq, struct dav_resource *res, const
 		                       "<C:max-resource-size xmlns:C=\"" CALDAV_NS "\">%d"
 		                       "</C:max-resource-size>",
 		                       PIM_OBJECT_MAX);
+	} else if (strcmp(name, "schedule-default-calendar-URL") == 0 && calendar &&
+	           cr->cal.inbox && dav_user_login(rq) != NULL) {
+		/* RFC 6638 9.2: where invitations land. */
+		char *esc = g_uri_escape_string(dav_user_login(rq), "@", FALSE);
+		g_string_append_printf(out,
+		                       "<C:schedule-default-calendar-URL xmlns:C=\"" CALDAV_NS
+		                       "\"><D:href>/dav/calendars/%s/calendar/</D:href>"
+		                       "</C:schedule-default-calendar-URL>",
+		                       esc);
+		g_free(esc);
 	} else if (strcmp(name, "calendar-data") == 0 && cr->kind == CAL_OBJECT) {
 		return object_data(rq, cr, out);
 	} else {
@@ -681,6 +737,7 @@ static void mkcalendar(struct dav_request *rq)
 
 static const struct dav_method cal_methods[] = {
 	{"MKCALENDAR", mkcalendar},
+	{"POST", dav_caldav_post},
 	{NULL, NULL},
 };
 
@@ -704,7 +761,7 @@ const struct dav_provider dav_caldav_provider = {
 	.lock_refresh = dav_refuse_lock_refresh,
 	.lock_remove = dav_refuse_lock_remove,
 	.locks_drop = dav_no_locks_drop,
-	.compliance = "calendar-access",
+	.compliance = "calendar-access, calendar-auto-schedule",
 	.methods = cal_methods,
 	.live_prop = cal_live_prop,
 	.prop_kind = cal_prop_kind,

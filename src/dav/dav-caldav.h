@@ -48,4 +48,7 @@ void dav_caldav_report_clear(struct dav_caldav_report *r);
 /* "20060104T000000Z" in unix seconds; false when malformed. */
 bool dav_caldav_parse_utc(const char *text, int64_t *t_r);
 
+/* POST on a calendar home's outbox: a free/busy request (dav-schedule.c). */
+void dav_caldav_post(struct dav_request *rq);
+
 #endif

@@ -108,6 +108,17 @@ static void href_prop(GString *out, const char *ns, const char *name, const char
 	g_free(esc);
 }
 
+/* RFC 6638 2.1, 2.2: where a user's scheduling collections are. */
+static void scheduling_href(GString *out, const char *name, const char *login, const char *box)
+{
+	char *esc = g_uri_escape_string(login, "@", FALSE);
+	g_string_append_printf(out,
+	                       "<C:%s xmlns:C=\"" CALDAV_NS
+	                       "\"><D:href>/dav/calendars/%s/%s/</D:href></C:%s>",
+	                       name, esc, box, name);
+	g_free(esc);
+}
+
 static int principal_prop(struct dav_request *rq, struct dav_resource *res, const char *ns,
                           const char *name, GString *out)
 {
@@ -120,6 +131,13 @@ static int principal_prop(struct dav_request *rq, struct dav_resource *res, cons
 		href_prop(out, ns, name, "/dav/calendars/", u->login);
 	else if (strcmp(ns, CARDDAV_NS) == 0 && strcmp(name, "addressbook-home-set") == 0)
 		href_prop(out, ns, name, "/dav/addressbooks/", u->login);
+	else if (strcmp(ns, CALDAV_NS) == 0 && strcmp(name, "schedule-inbox-URL") == 0)
+		scheduling_href(out, name, u->login, "inbox");
+	else if (strcmp(ns, CALDAV_NS) == 0 && strcmp(name, "schedule-outbox-URL") == 0)
+		scheduling_href(out, name, u->login, "outbox");
+	else if (strcmp(ns, CALDAV_NS) == 0 && strcmp(name, "calendar-user-type") == 0)
+		g_string_append(out, "<C:calendar-user-type xmlns:C=\"" CALDAV_NS
+		                     "\">INDIVIDUAL</C:calendar-user-type>");
 	else if (strcmp(ns, CALDAV_NS) == 0 && strcmp(name, "calendar-user-address-set") == 0) {
 		g_string_append_printf(out, "<X:%s xmlns:X=\"%s\">", name, ns);
 		for (char **a = u->addresses; a != NULL && *a != NULL; a++) {

@@ -608,6 +608,63 @@ int folder_by_role(struct store *s, int64_t owner, const char *role, int64_t *id
 	return r;
 }
 
+/* Whether the owner has a top-level folder of that name: 1, 0, -1. */
+static int top_level_name_taken(struct store *s, int64_t owner, const char *name,
+                                struct ox_error *err)
+{
+	struct store_stmt *st = store_prepare(s,
+	                                      "SELECT 1 FROM folders WHERE owner_id = $1 AND "
+	                                      "parent_id IS NULL AND name = $2",
+	                                      err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, owner);
+	store_bind_text(st, 2, name);
+	int r = store_step(st, err);
+	store_stmt_done(&st);
+	return r;
+}
+
+int folder_by_role_or_create(struct store *s, int64_t owner, enum folder_module module,
+                             const char *role, const char *name, int64_t *id_r,
+                             struct ox_error *err)
+{
+	int r = folder_by_role(s, owner, role, id_r, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	int64_t context_id;
+	if (principal_context(s, owner, &context_id, err) < 0)
+		return -1;
+	if (context_id == 0)
+		return ox_error_set(err, OX_ERR_NOT_FOUND, "no such principal");
+	bool own = !store_in_transaction(s);
+	if (own && store_begin(s, err) < 0)
+		return -1;
+	/* A failed INSERT would spoil a PostgreSQL transaction: find a free
+	 * name first. */
+	char *free_name = NULL;
+	for (int i = 1; r == 0 && free_name == NULL && i <= 20; i++) {
+		char *try = i == 1 ? g_strdup(name) : g_strdup_printf("%s (%d)", name, i);
+		r = top_level_name_taken(s, owner, try, err);
+		if (r == 0)
+			free_name = try;
+		else
+			g_free(try);
+	}
+	r = free_name == NULL
+	            ? (r < 0 ? -1 : ox_error_set(err, OX_ERR_EXISTS, "no free folder name"))
+	            : insert_folder(s, context_id, 0, owner, owner, module, free_name, role, owner,
+	                            id_r, err);
+	g_free(free_name);
+	if (!own)
+		return r;
+	if (r < 0 || store_commit(s, err) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
 void folder_info_clear(struct folder_info *info)
 {
 	g_free(info->name);

@@ -101,6 +101,12 @@ int folder_list(struct store *s, int64_t viewer, enum folder_module module,
 /* Folder of a user by role (inbox, calendar ...): 1, 0, -1. */
 int folder_by_role(struct store *s, int64_t owner, const char *role, int64_t *id_r,
                    struct ox_error *err);
+/* The owner's (a user's or a resource's) folder with this role, made
+ * with `name` (or "name (2)" ...) when it has none: 0 or -1. For folders
+ * the server keeps for a principal, such as a resource's calendar. */
+int folder_by_role_or_create(struct store *s, int64_t owner, enum folder_module module,
+                             const char *role, const char *name, int64_t *id_r,
+                             struct ox_error *err);
 void folder_info_clear(struct folder_info *info);
 void folder_list_free(struct folder_info ***list);
 

@@ -21,6 +21,9 @@ static bool segment_valid(const char *seg)
 	size_t len = strlen(seg);
 	if (len == 0 || len > PIM_NAME_MAX || strspn(seg, "0123456789") == len || seg[0] == '.')
 		return false;
+	/* The scheduling collections' names in every home (RFC 6638 2). */
+	if (strcmp(seg, "inbox") == 0 || strcmp(seg, "outbox") == 0)
+		return false;
 	for (const char *p = seg; *p != '\0'; p++) {
 		if (!g_ascii_isalnum(*p) && strchr("-_.@", *p) == NULL)
 			return false;
@@ -94,6 +97,7 @@ int pim_calendar_list(struct store *s, int64_t actor, int64_t owner, pim_calenda
 	int ret = 0;
 	for (struct folder_info **f = list; ret == 0 && *f != NULL; f++) {
 		if (!is_calendar_module((*f)->module) ||
+		    ((*f)->role != NULL && strcmp((*f)->role, "schedule-inbox") == 0) ||
 		    ((*f)->owner_id != owner && (actor != owner || (*f)->owner_id == actor)))
 			continue;
 		struct pim_calendar cal;

@@ -35,14 +35,14 @@ static gint by_kind_then_start(gconstpointer a, gconstpointer b)
 }
 
 /* The texts of the calendar's events that may be busy in [start, end). */
-static GPtrArray *candidates(struct store *s, int64_t folder_id, int64_t start, int64_t end,
-                             struct ox_error *err)
+static GPtrArray *candidates(struct store *s, int64_t folder_id, const char *skip_uid,
+                             int64_t start, int64_t end, struct ox_error *err)
 {
 	struct store_stmt *st = store_prepare(
 		s,
 		"SELECT data FROM calendar_objects WHERE folder_id = $1 AND (component & $2) <> 0 "
 		"AND (first_start IS NULL OR first_start < $4) AND (last_end IS NULL OR "
-		"last_end >= $3)",
+		"last_end >= $3) AND uid <> $5",
 		err);
 	if (st == NULL)
 		return NULL;
@@ -50,6 +50,7 @@ static GPtrArray *candidates(struct store *s, int64_t folder_id, int64_t start, 
 	store_bind_int(st, 2, PIM_COMP_VEVENT);
 	store_bind_int(st, 3, start);
 	store_bind_int(st, 4, end);
+	store_bind_text(st, 5, skip_uid != NULL ? skip_uid : "");
 	GPtrArray *texts = g_ptr_array_new_with_free_func(g_free);
 	int r;
 	while ((r = store_step(st, err)) > 0)
@@ -80,29 +81,40 @@ static int emit_merged(GArray *periods, pim_busy_fn *fn, void *ctx, struct ox_er
 	return 0;
 }
 
-int pim_calendar_busy(struct store *s, int64_t actor, const struct pim_calendar *cal, int64_t start,
-                      int64_t end, pim_busy_fn *fn, void *ctx, struct ox_error *err)
+int pim_busy_folders(struct store *s, const int64_t *folder_ids, size_t n, const char *skip_uid,
+                     int64_t start, int64_t end, pim_busy_fn *fn, void *ctx, struct ox_error *err)
 {
 	if (start >= end)
 		return ox_error_set(err, OX_ERR_INVALID, "the range must start before it ends");
-	/* Free/busy reveals times, not contents: seeing the calendar is enough. */
-	if (folder_check(s, actor, cal->folder_id, FOLDER_SEE, 0, err) < 0)
-		return -1;
-	GPtrArray *texts = candidates(s, cal->folder_id, start, end, err);
-	if (texts == NULL)
-		return -1;
 	GArray *periods = g_array_new(FALSE, FALSE, sizeof(struct period));
 	int r = 0;
-	for (guint i = 0; r == 0 && i < texts->len; i++) {
-		if (pim_ical_busy(g_ptr_array_index(texts, i), start, end, add_period, periods) < 0)
-			r = ox_error_set(err, OX_ERR_LIMIT, "more than %d busy periods",
-			                 PIM_BUSY_MAX);
+	for (size_t f = 0; r == 0 && f < n; f++) {
+		GPtrArray *texts = candidates(s, folder_ids[f], skip_uid, start, end, err);
+		if (texts == NULL) {
+			r = -1;
+			break;
+		}
+		for (guint i = 0; r == 0 && i < texts->len; i++) {
+			if (pim_ical_busy(g_ptr_array_index(texts, i), start, end, add_period,
+			                  periods) < 0)
+				r = ox_error_set(err, OX_ERR_LIMIT, "more than %d busy periods",
+				                 PIM_BUSY_MAX);
+		}
+		g_ptr_array_unref(texts);
 	}
 	if (r == 0)
 		r = emit_merged(periods, fn, ctx, err);
 	g_array_free(periods, TRUE);
-	g_ptr_array_unref(texts);
 	return r;
+}
+
+int pim_calendar_busy(struct store *s, int64_t actor, const struct pim_calendar *cal, int64_t start,
+                      int64_t end, pim_busy_fn *fn, void *ctx, struct ox_error *err)
+{
+	/* Free/busy reveals times, not contents: seeing the calendar is enough. */
+	if (folder_check(s, actor, cal->folder_id, FOLDER_SEE, 0, err) < 0)
+		return -1;
+	return pim_busy_folders(s, &cal->folder_id, 1, NULL, start, end, fn, ctx, err);
 }
 
 /* --- export --- */

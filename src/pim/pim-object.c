@@ -266,9 +266,26 @@ static int write_row(struct store *s, const struct pim_calendar *cal, const char
 
 /* Checks and writes in one transaction; the caller has validated the
  * text. */
+static int load_text(struct store *s, int64_t folder_id, const char *name, char **text_r,
+                     struct ox_error *err)
+{
+	struct store_stmt *st = store_prepare(
+		s, "SELECT data FROM calendar_objects WHERE folder_id = $1 AND name = $2", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, folder_id);
+	store_bind_text(st, 2, name);
+	int r = store_step(st, err);
+	if (r > 0)
+		*text_r = g_strdup(store_col_text(st, 0));
+	store_stmt_done(&st);
+	return r;
+}
+
 static int put_txn(struct store *s, int64_t actor, const struct pim_calendar *cal, const char *name,
                    const char *text, size_t len, const struct pim_ical_index *idx, const char *etag,
-                   bool *created_r, enum pim_reject *reject_r, struct ox_error *err)
+                   bool *created_r, char **rewritten_r, enum pim_reject *reject_r,
+                   struct ox_error *err)
 {
 	struct pim_object old = {0};
 	int exists = load(s, cal->folder_id, name, &old, err);
@@ -282,11 +299,24 @@ static int put_txn(struct store *s, int64_t actor, const struct pim_calendar *ca
 			*reject_r = PIM_REJECT_UID;
 		return -1;
 	}
-	if (write_row(s, cal, name, text, len, idx, etag, exists > 0, err) < 0 ||
-	    change_record(s, cal->folder_id, name, actor, false, NULL, err) < 0)
+	char *old_text = NULL;
+	if (exists > 0 && cal->owner_id != 0 &&
+	    load_text(s, cal->folder_id, name, &old_text, err) < 0)
 		return -1;
+	r = write_row(s, cal, name, text, len, idx, etag, exists > 0, err) < 0 ||
+	                    change_record(s, cal->folder_id, name, actor, false, NULL, err) < 0
+	            ? -1
+	            : 0;
+	if (r == 0 && cal->owner_id != 0 &&
+	    (pim_schedule_candidate(text) ||
+	     (old_text != NULL && pim_schedule_candidate(old_text))))
+		r = pim_schedule_object(s, cal, old_text, text, rewritten_r, err);
+	/* A resource's answer changed the organizer's copy. */
+	if (r == 0 && *rewritten_r != NULL)
+		r = pim_object_write_as(s, cal->folder_id, actor, name, *rewritten_r, err);
+	g_free(old_text);
 	*created_r = exists == 0;
-	return 0;
+	return r;
 }
 
 int pim_object_put(struct store *s, int64_t actor, const struct pim_calendar *cal, const char *name,
@@ -299,6 +329,9 @@ int pim_object_put(struct store *s, int64_t actor, const struct pim_calendar *ca
 	if (nlen == 0 || nlen > PIM_NAME_MAX || strchr(name, '/') != NULL)
 		return ox_error_set(err, OX_ERR_INVALID, "an object name is 1 to %d bytes",
 		                    PIM_NAME_MAX);
+	/* RFC 6638 2.2: only the server delivers into a schedule inbox. */
+	if (cal->inbox)
+		return ox_error_set(err, OX_ERR_PERM, "the schedule inbox takes no PUT");
 	if (len > PIM_OBJECT_MAX) {
 		*reject_r = PIM_REJECT_SIZE;
 		return ox_error_set(err, OX_ERR_LIMIT, "a calendar object is at most %d bytes",
@@ -319,9 +352,10 @@ int pim_object_put(struct store *s, int64_t actor, const struct pim_calendar *ca
 	char etag[PIM_ETAG_MAX];
 	g_snprintf(etag, sizeof(etag), "\"%.32s\"", hash);
 	g_free(hash);
+	char *rewritten = NULL;
 	if (store_begin(s, err) == 0) {
-		if (put_txn(s, actor, cal, name, text, len, &idx, etag, created_r, reject_r, err) ==
-		            0 &&
+		if (put_txn(s, actor, cal, name, text, len, &idx, etag, created_r, &rewritten,
+		            reject_r, err) == 0 &&
 		    store_commit(s, err) == 0)
 			ret = 0;
 		else
@@ -330,6 +364,8 @@ int pim_object_put(struct store *s, int64_t actor, const struct pim_calendar *ca
 	g_free(text);
 	if (ret == 0 && load(s, cal->folder_id, name, obj_r, err) <= 0)
 		ret = -1;
+	obj_r->altered = rewritten != NULL;
+	g_free(rewritten);
 out:
 	pim_ical_index_clear(&idx);
 	return ret;
@@ -344,9 +380,15 @@ int pim_object_delete(struct store *s, int64_t actor, const struct pim_calendar 
 		return -1;
 	if (store_begin(s, err) < 0)
 		return -1;
-	struct store_stmt *st = store_prepare(
-		s, "DELETE FROM calendar_objects WHERE folder_id = $1 AND id = $2", err);
-	bool ok = st != NULL;
+	char *old_text = NULL;
+	bool ok = cal->owner_id == 0 || cal->inbox ||
+	          load_text(s, cal->folder_id, obj->name, &old_text, err) >= 0;
+	struct store_stmt *st =
+		ok ? store_prepare(s,
+	                           "DELETE FROM calendar_objects WHERE folder_id = $1 AND id = $2",
+	                           err)
+		   : NULL;
+	ok = st != NULL;
 	if (ok) {
 		store_bind_int(st, 1, cal->folder_id);
 		store_bind_int(st, 2, obj->id);
@@ -354,11 +396,61 @@ int pim_object_delete(struct store *s, int64_t actor, const struct pim_calendar 
 		store_stmt_done(&st);
 	}
 	ok = ok && change_record(s, cal->folder_id, obj->name, actor, true, NULL, err) == 0;
+	char *unused = NULL;
+	if (ok && old_text != NULL && pim_schedule_candidate(old_text))
+		ok = pim_schedule_object(s, cal, old_text, NULL, &unused, err) == 0;
+	g_free(unused);
+	g_free(old_text);
 	if (!ok || store_commit(s, err) < 0) {
 		store_rollback(s);
 		return -1;
 	}
 	return 0;
+}
+
+int pim_object_write_as(struct store *s, int64_t folder_id, int64_t as_user, const char *name,
+                        const char *text, struct ox_error *err)
+{
+	size_t len = strlen(text);
+	if (len > PIM_OBJECT_MAX)
+		return ox_error_set(err, OX_ERR_LIMIT, "a calendar object is at most %d bytes",
+		                    PIM_OBJECT_MAX);
+	struct pim_ical_index idx;
+	enum pim_reject why;
+	if (pim_ical_index(text, len, &idx, &why, err) < 0)
+		return -1;
+	char *hash = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text, len);
+	char etag[PIM_ETAG_MAX];
+	g_snprintf(etag, sizeof(etag), "\"%.32s\"", hash);
+	g_free(hash);
+	struct pim_calendar cal = {.folder_id = folder_id};
+	struct pim_object old = {0};
+	int exists = load(s, folder_id, name, &old, err);
+	pim_object_clear(&old);
+	int r = exists < 0 ? -1 : uid_taken(s, folder_id, idx.uid, name, err);
+	if (r == 0)
+		r = write_row(s, &cal, name, text, len, &idx, etag, exists > 0, err) < 0 ||
+		                    change_record(s, folder_id, name, as_user, false, NULL, err) < 0
+		            ? -1
+		            : 0;
+	pim_ical_index_clear(&idx);
+	return r == 0 ? 0 : -1;
+}
+
+int pim_object_remove_as(struct store *s, int64_t folder_id, int64_t as_user, const char *name,
+                         struct ox_error *err)
+{
+	struct store_stmt *st = store_prepare(
+		s, "DELETE FROM calendar_objects WHERE folder_id = $1 AND name = $2", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, folder_id);
+	store_bind_text(st, 2, name);
+	int r = store_run(st, err);
+	store_stmt_done(&st);
+	if (r < 0)
+		return -1;
+	return change_record(s, folder_id, name, as_user, true, NULL, err);
 }
 
 struct change_entry {

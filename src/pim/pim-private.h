@@ -42,4 +42,29 @@ int pim_ical_busy(const char *data, int64_t start, int64_t end, pim_ical_busy_fn
 typedef int pim_ical_part_fn(const char *tzid, const char *text, void *ctx);
 int pim_ical_parts(const char *data, bool timezones, pim_ical_part_fn *fn, void *ctx);
 
+/* Busy time over several calendars at once, merged (pim_calendar_busy
+ * without its permission check): objects with UID skip_uid (or NULL) do
+ * not count. */
+int pim_busy_folders(struct store *s, const int64_t *folder_ids, size_t n, const char *skip_uid,
+                     int64_t start, int64_t end, pim_busy_fn *fn, void *ctx, struct ox_error *err);
+
+/* Writes an object as the server does for scheduling: validated and
+ * indexed like a client's PUT, without permission checks and without
+ * scheduling again; the change is recorded as made by `as_user`. Joins
+ * the caller's transaction. */
+int pim_object_write_as(struct store *s, int64_t folder_id, int64_t as_user, const char *name,
+                        const char *text, struct ox_error *err);
+int pim_object_remove_as(struct store *s, int64_t folder_id, int64_t as_user, const char *name,
+                         struct ox_error *err);
+
+/* Implicit scheduling (RFC 6638 3.2), inside the transaction of a change
+ * to an object of `cal`: old_data is the text before (NULL: created),
+ * new_data after (NULL: deleted). *rewritten_r gets the object's text
+ * when scheduling changed it (answers of resources), else NULL. */
+int pim_schedule_object(struct store *s, const struct pim_calendar *cal, const char *old_data,
+                        const char *new_data, char **rewritten_r, struct ox_error *err);
+/* Whether a text may be a scheduling object (names an ORGANIZER): a
+ * cheap test before parsing. */
+bool pim_schedule_candidate(const char *text);
+
 #endif

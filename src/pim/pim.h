@@ -54,6 +54,7 @@ struct pim_calendar {
 	int64_t modseq;      /* newest change of the calendar or its objects */
 	int64_t created;
 	bool shared; /* another user's (or a public) calendar seen by the actor */
+	bool inbox;  /* the owner's schedule inbox (RFC 6638 2.2), never listed */
 	struct folder_perm rights;
 };
 void pim_calendar_clear(struct pim_calendar *cal);
@@ -87,6 +88,9 @@ struct pim_object {
 	char etag[PIM_ETAG_MAX]; /* quoted strong ETag */
 	int64_t size;
 	int64_t created, modified;
+	/* After a put: scheduling changed the stored text (an attendee's
+	 * answer), so it is not the client's and neither is its ETag. */
+	bool altered;
 };
 void pim_object_clear(struct pim_object *obj);
 
@@ -196,5 +200,100 @@ int pim_calendar_busy(struct store *s, int64_t actor, const struct pim_calendar 
 typedef int pim_write_fn(const char *text, size_t len, void *ctx);
 int pim_calendar_export(struct store *s, int64_t actor, const struct pim_calendar *cal,
                         pim_write_fn *fn, void *ctx, struct ox_error *err);
+
+/* --- scheduling (RFC 6638) ---
+ * A PUT or DELETE of an object with an ORGANIZER in a user's calendar
+ * schedules implicitly: the organizer's changes reach attendees who are
+ * users or resources of the same context (their schedule inbox and, when
+ * they want it, their default calendar), an attendee's answer reaches the
+ * organizer's copy, cancellations remove the attendees' copies. Resources
+ * answer by their booking policy. Everyone else is handed to the iMIP
+ * hook. */
+
+/* The owner's schedule inbox, made at first use; only the owner sees it
+ * (1), others get 0. */
+int pim_schedule_inbox(struct store *s, int64_t actor, int64_t owner, struct pim_calendar *cal_r,
+                       struct ox_error *err);
+
+/* Called inside the scheduling transaction for a calendar user outside
+ * the context (iMIP, RFC 6047): it MUST only queue the message (the
+ * transaction may still roll back). method is "REQUEST", "REPLY" or
+ * "CANCEL"; itip the iTIP text; sender the user on whose behalf. */
+typedef int pim_imip_hook(struct store *s, int64_t sender, const char *recipient,
+                          const char *method, const char *itip, struct ox_error *err);
+void pim_schedule_set_imip_hook(pim_imip_hook *hook);
+
+/* Whether invitations also land in the user's default calendar (they
+ * always land in the inbox). */
+int pim_schedule_set_auto_add(struct store *s, int64_t user, bool on, struct ox_error *err);
+
+/* The busy time of a calendar user as the actor may see it: 1 with fn
+ * called per period, 0 when the address is no user or resource of the
+ * actor's context. A user's default calendar is visible as busy time to
+ * their whole context (Open-Xchange's behaviour); their other calendars
+ * count when the actor may see them. */
+int pim_schedule_busy(struct store *s, int64_t actor, const char *address, int64_t start,
+                      int64_t end, pim_busy_fn *fn, void *ctx, struct ox_error *err);
+
+/* Answers a free/busy request posted to the actor's outbox (RFC 6638
+ * 5.1): fn gets each recipient with a request status and, when known,
+ * their busy time as a VFREEBUSY REPLY. OX_ERR_INVALID for a body that
+ * is no such request, OX_ERR_PERM when its ORGANIZER is not the actor. */
+struct pim_fb_answer {
+	const char *recipient; /* as the request wrote it */
+	const char *status;    /* RFC 5546 3.6 request status */
+	const char *calendar_data;
+};
+typedef int pim_fb_answer_fn(const struct pim_fb_answer *answer, void *ctx);
+int pim_schedule_freebusy(struct store *s, int64_t actor, const char *data, size_t len,
+                          pim_fb_answer_fn *fn, void *ctx, struct ox_error *err);
+
+/* --- ICS feeds ---
+ * A feed publishes one calendar, read-only, as iCalendar to whoever holds
+ * its URL, without a login. The URL carries a random token of 256 bits
+ * (PIM_FEED_TOKEN_LEN characters of base64url); the store keeps only its
+ * SHA-256, so the token is known once, when the feed is made.
+ *
+ * A feed reads with its creator's rights, checked at every fetch: it stops
+ * answering when it is revoked, when its calendar is deleted, when the
+ * creator may no longer read all of the calendar's objects, and when the
+ * creator (or their context) is disabled or deleted. Making, listing and
+ * revoking the feeds of a calendar needs admin rights on it (its owner
+ * has them); making one also needs the right to read all its objects. */
+#define PIM_FEED_TOKEN_LEN 43 /* AUTH_TOKEN_LEN: 256 bits, base64url unpadded */
+#define PIM_FEEDS_MAX 100     /* per calendar */
+
+struct pim_feed {
+	int64_t id;
+	int64_t folder_id;
+	int64_t created_by;
+	int64_t created;   /* Unix seconds */
+	int64_t last_used; /* Unix seconds of the latest fetch (within a minute); 0: never */
+};
+
+/* Makes a feed of the calendar or task folder folder_id. token_r gets the
+ * token, NUL-terminated; it is not stored. OX_ERR_NOT_FOUND when the actor
+ * sees no calendar there, OX_ERR_PERM without the rights, OX_ERR_LIMIT
+ * past PIM_FEEDS_MAX. */
+int pim_feed_create(struct store *s, int64_t actor, int64_t folder_id,
+                    char token_r[PIM_FEED_TOKEN_LEN + 1], struct pim_feed *feed_r,
+                    struct ox_error *err);
+/* The feeds of a calendar the actor administers, oldest first (without
+ * tokens). The caller frees *list_r with g_free(). */
+int pim_feed_list(struct store *s, int64_t actor, int64_t folder_id, struct pim_feed **list_r,
+                  size_t *count_r, struct ox_error *err);
+/* Revokes a feed of a calendar the actor administers; any other id is
+ * OX_ERR_NOT_FOUND, so ids of others' feeds stay unknown. feed_r (may be
+ * NULL) gets what was revoked. */
+int pim_feed_revoke(struct store *s, int64_t actor, int64_t feed_id, struct pim_feed *feed_r,
+                    struct ox_error *err);
+/* What a token opens now: 1 with the feed and its calendar as the creator
+ * sees it (export it with feed_r->created_by as the actor); 0 for a token
+ * that opens nothing, whether malformed, unknown, revoked or of a creator
+ * who lost access (one answer for all, so nothing tells them apart); -1 when
+ * the store failed. The token is hashed before it is looked up, so the
+ * look-up's timing says nothing about it. Notes the use in last_used. */
+int pim_feed_resolve(struct store *s, const char *token, struct pim_feed *feed_r,
+                     struct pim_calendar *cal_r, struct ox_error *err);
 
 #endif

@@ -233,6 +233,27 @@ static const struct store_migration migrations[] = {
          " modified BIGINT NOT NULL,"
          " UNIQUE (folder_id, name),"
          " UNIQUE (folder_id, uid));"},
+	{6, "scheduling (RFC 6638)",
+         /* Whether an invitation also lands in the invitee's default
+          * calendar (it always lands in their schedule inbox). */
+         "ALTER TABLE users ADD COLUMN schedule_auto_add INTEGER NOT NULL DEFAULT 1;"
+         /* Scheduling finds the copies of one event in every calendar of
+          * its organizer and attendees by UID. */
+         "CREATE INDEX calendar_objects_uid ON calendar_objects (uid);"},
+	{7, "calendar feeds",
+         /* A read-only ICS feed of one calendar, reached without a login by
+          * a random token of which only the SHA-256 (lower-case hex) is
+          * kept. It reads with its creator's rights, so it goes with the
+          * calendar and with its creator. */
+         "CREATE TABLE calendar_feeds ("
+         " id @ID@,"
+         " token_hash TEXT NOT NULL UNIQUE,"
+         " folder_id BIGINT NOT NULL REFERENCES folders (id) ON DELETE CASCADE,"
+         " created_by BIGINT NOT NULL REFERENCES principals (id) ON DELETE CASCADE,"
+         " created BIGINT NOT NULL,"
+         " last_used BIGINT NOT NULL DEFAULT 0);"
+         "CREATE INDEX calendar_feeds_folder ON calendar_feeds (folder_id);"
+         "CREATE INDEX calendar_feeds_creator ON calendar_feeds (created_by);"},
 };
 
 const struct store_migration *store_migrations(size_t *count_r)
