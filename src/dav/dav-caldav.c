@@ -5,6 +5,7 @@
 #include "dav/dav-caldav.h"
 #include "directory/directory.h"
 #include "http/http.h"
+#include "pim/pim-itip.h"
 #include "pim/pim.h"
 
 #include <libxml/tree.h>
@@ -588,29 +589,6 @@ static void query(struct dav_request *rq, struct dav_resource *res, struct dav_c
 	dav_ms_end(&q.ms);
 }
 
-static void utc_text(int64_t t, char buf[20])
-{
-	GDateTime *d = g_date_time_new_from_unix_utc(t);
-	if (d == NULL) {
-		g_strlcpy(buf, "19700101T000000Z", 20);
-		return;
-	}
-	g_snprintf(buf, 20, "%04d%02d%02dT%02d%02d%02dZ", g_date_time_get_year(d),
-	           g_date_time_get_month(d), g_date_time_get_day_of_month(d),
-	           g_date_time_get_hour(d), g_date_time_get_minute(d), g_date_time_get_second(d));
-	g_date_time_unref(d);
-}
-
-static int busy_line(int64_t start, int64_t end, bool tentative, void *ctx)
-{
-	char s[20], e[20];
-	utc_text(start, s);
-	utc_text(end, e);
-	g_string_append_printf(ctx, "FREEBUSY;FBTYPE=%s:%s/%s\r\n",
-	                       tentative ? "BUSY-TENTATIVE" : "BUSY", s, e);
-	return 0;
-}
-
 /* RFC 4791 7.10: one VFREEBUSY for the range. At most PIM_BUSY_MAX short
  * lines, so the answer is built whole. */
 static void freebusy(struct dav_request *rq, struct dav_resource *res, struct dav_caldav_report *r)
@@ -620,22 +598,15 @@ static void freebusy(struct dav_request *rq, struct dav_resource *res, struct da
 		dav_reply_precondition(rq, 403, "supported-report");
 		return;
 	}
-	char now[20], start[20], end[20];
-	utc_text(g_get_real_time() / G_USEC_PER_SEC, now);
-	utc_text(r->start, start);
-	utc_text(r->end, end);
+	struct pim_itip_fb range = {.start = r->start, .end = r->end};
 	GString *out = g_string_new(NULL);
-	g_string_append_printf(out,
-	                       "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
-	                       "PRODID:-//Open-Xchange//OX Server//EN\r\nBEGIN:VFREEBUSY\r\n"
-	                       "DTSTAMP:%s\r\nDTSTART:%s\r\nDTEND:%s\r\n",
-	                       now, start, end);
+	pim_itip_fb_begin(out, &range, NULL);
 	struct ox_error err = {0};
-	if (pim_calendar_busy(rq->store, rq->user, &cr->cal, r->start, r->end, busy_line, out,
-	                      &err) < 0) {
+	if (pim_calendar_busy(rq->store, rq->user, &cr->cal, r->start, r->end, pim_itip_fb_period,
+	                      out, &err) < 0) {
 		dav_reply_error(rq, &err);
 	} else {
-		g_string_append(out, "END:VFREEBUSY\r\nEND:VCALENDAR\r\n");
+		pim_itip_fb_end(out);
 		http_reply(rq->ex, 200, ICAL_TYPE, out->str, out->len);
 	}
 	g_string_free(out, TRUE);
