@@ -47,7 +47,9 @@ static void test_itip(void)
 	g_assert_nonnull(strstr(reply, "METHOD:REPLY"));
 	g_assert_null(strstr(reply, "carol"));
 	g_assert_null(pim_itip_with_partstat(text, "dave@example.org", "ACCEPTED", PIM_ITIP_NONE));
-	char *cancel = pim_itip_message(invitation("u2", "", ""), PIM_ITIP_CANCEL);
+	char *plain = invitation("u2", "", "");
+	char *cancel = pim_itip_message(plain, PIM_ITIP_CANCEL);
+	g_free(plain);
 	g_assert_nonnull(strstr(cancel, "METHOD:CANCEL"));
 	g_assert_nonnull(strstr(cancel, "STATUS:CANCELLED"));
 	g_assert_cmpint(pim_itip_parse("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", &it), ==, -1);
