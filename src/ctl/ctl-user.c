@@ -1,6 +1,7 @@
 /* user create, list, show, passwd, disable, enable, delete, alias add. */
 #include "ctl/ctl.h"
 #include "directory/directory.h"
+#include "files/files.h"
 #include "pim/pim.h"
 
 #include <string.h>
@@ -140,7 +141,7 @@ static void print_user(struct ctl *c, json_t *u)
 {
 	static const char *const fields[] = {
 		"login",  "display_name", "context",     "addresses", "groups", "time_zone",
-		"locale", "enabled",      "quota_bytes", "ldap_dn",   "id",
+		"locale", "enabled",      "quota_bytes", "ldap_dn",   "id",     "used_bytes",
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(fields); i++) {
 		json_t *v = json_object_get(u, fields[i]);
@@ -155,6 +156,10 @@ static void print_user(struct ctl *c, json_t *u)
 			continue;
 		} else if (strcmp(fields[i], "quota_bytes") == 0) {
 			text = ctl_format_quota(json_integer_value(v));
+		} else if (strcmp(fields[i], "used_bytes") == 0) {
+			text = g_format_size_full((guint64)json_integer_value(v),
+			                          G_FORMAT_SIZE_IEC_UNITS |
+			                                  G_FORMAT_SIZE_LONG_FORMAT);
 		} else {
 			text = json_is_string(v)    ? g_strdup(json_string_value(v))
 			       : json_is_boolean(v) ? g_strdup(json_is_true(v) ? "yes" : "no")
@@ -178,11 +183,16 @@ static int cmd_user_show(struct ctl *c)
 	if (found <= 0)
 		return ctl_fail(c);
 	char *context = ctl_context_name(c, info.context_id);
-	json_t *groups = context != NULL ? group_names(c, &info, context) : NULL;
+	/* What their files hold against the quota (every version counts). */
+	struct files_usage usage = {0};
+	json_t *groups = context != NULL && files_usage_of_user(s, info.id, &usage, &c->err) >= 0
+	                         ? group_names(c, &info, context)
+	                         : NULL;
 	json_t *u = groups != NULL ? user_json(&info, context) : NULL;
 	int r = u != NULL ? CTL_EXIT_OK : ctl_fail(c);
 	if (u != NULL) {
 		json_object_set_new(u, "groups", groups);
+		json_object_set_new(u, "used_bytes", json_integer(usage.user_bytes));
 		if (ctl_flag(c, "--json"))
 			r = ctl_print_json(c, json_incref(u));
 		else

@@ -60,6 +60,8 @@ extern const struct ctl_command ctl_app_password_commands[];
 extern const struct ctl_command ctl_audit_commands[];
 extern const struct ctl_command ctl_ldap_commands[];
 extern const struct ctl_command ctl_import_commands[];
+extern const struct ctl_command ctl_calendar_commands[];
+extern const struct ctl_command ctl_file_commands[];
 
 struct ctl_arg {
 	const char *name;    /* "LOGIN", "--json" */

@@ -10,7 +10,7 @@
 static const struct ctl_command *const tables[] = {
 	ctl_config_commands,   ctl_context_commands, ctl_user_commands,         ctl_group_commands,
 	ctl_resource_commands, ctl_folder_commands,  ctl_app_password_commands, ctl_audit_commands,
-	ctl_ldap_commands,     ctl_import_commands,
+	ctl_ldap_commands,     ctl_import_commands,  ctl_calendar_commands,     ctl_file_commands,
 };
 
 static const char global_usage[] =

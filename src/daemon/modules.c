@@ -26,6 +26,7 @@ void ox_modules_register(void)
 	folder_register_hooks();
 	files_register_hooks(); /* blobs of deleted files folders */
 	http_register();        /* listener kinds http, https */
+	files_register_options();
 	net_register_options();
 }
 
@@ -34,6 +35,7 @@ void ox_modules_configure(const struct ox_config *cfg)
 	ox_core_configure(cfg);
 	auth_configure(cfg);
 	ldap_configure(cfg);
+	files_configure(cfg);
 	store_thread_configure(cfg);
 	http_configure(cfg);
 }

@@ -3,7 +3,8 @@
  * what cannot be evaluated (a time-range on other components than VEVENT
  * and VTODO, deeper nesting, unknown collations) is refused with its
  * precondition rather than ignored, so a client never gets more than it
- * asked for without knowing. */
+ * asked for without knowing. CALDAV:calendar-data's children (RFC 4791
+ * 9.6) become a pim_view. */
 #include "dav/dav-caldav.h"
 #include "pim/pim.h"
 
@@ -43,16 +44,20 @@ bool dav_caldav_parse_utc(const char *text, int64_t *t_r)
 void dav_caldav_mkcalendar_clear(struct dav_caldav_mkcalendar *mk)
 {
 	g_free(mk->display_name);
+	g_free(mk->time_zone);
 	memset(mk, 0, sizeof(*mk));
 }
 
 static int mkcalendar_prop(xmlNode *p, struct dav_caldav_mkcalendar *mk, const char **cond_r,
                            struct ox_error *err)
 {
-	if (dav_xml_is(p, DAV_NS, "displayname")) {
+	if (dav_xml_is(p, DAV_NS, "displayname") || dav_xml_is(p, CALDAV_NS, "calendar-timezone")) {
+		/* RFC 4791 5.2.2: the iCalendar text is the element's content. */
+		char **slot =
+			dav_xml_is(p, DAV_NS, "displayname") ? &mk->display_name : &mk->time_zone;
 		xmlChar *text = xmlNodeGetContent(p);
-		g_free(mk->display_name);
-		mk->display_name = g_strdup(text != NULL ? (const char *)text : "");
+		g_free(*slot);
+		*slot = g_strdup(text != NULL ? (const char *)text : "");
 		xmlFree(text);
 	} else if (dav_xml_is(p, CALDAV_NS, "supported-calendar-component-set")) {
 		for (xmlNode *c = dav_xml_element(p->children); c != NULL;
@@ -68,8 +73,16 @@ static int mkcalendar_prop(xmlNode *p, struct dav_caldav_mkcalendar *mk, const c
 			}
 			mk->components |= bit;
 		}
+	} else if (dav_xml_is(p, DAV_NS, "resourcetype")) {
+		for (xmlNode *c = dav_xml_element(p->children); c != NULL;
+		     c = dav_xml_element(c->next)) {
+			if (dav_xml_is(c, CALDAV_NS, "calendar"))
+				mk->calendar_type = true;
+			else if (!dav_xml_is(c, DAV_NS, "collection"))
+				mk->other_type = true;
+		}
 	}
-	/* Other properties (description, colour, time zone) are not kept yet. */
+	/* Other properties (description, colour) are not kept yet. */
 	return 0;
 }
 
@@ -84,7 +97,7 @@ int dav_caldav_parse_mkcalendar(const char *body, size_t len, struct dav_caldav_
 	if (doc == NULL)
 		return -1;
 	xmlNode *root = xmlDocGetRootElement(doc);
-	int ret = dav_xml_is(root, CALDAV_NS, "mkcalendar")
+	int ret = dav_xml_is(root, CALDAV_NS, "mkcalendar") || dav_xml_is(root, DAV_NS, "mkcol")
 	                  ? 0
 	                  : ox_error_set(err, OX_ERR_INVALID, "expected CALDAV:mkcalendar");
 	for (xmlNode *set = ret == 0 ? dav_xml_element(root->children) : NULL;
@@ -112,14 +125,181 @@ static void prop_name_clear(gpointer p)
 	g_free(pn->name);
 }
 
-static void read_props(xmlNode *prop, struct dav_propfind *pf)
+/* --- CALDAV:calendar-data (RFC 4791 9.6) --- */
+
+/* Bounds on a comp/prop selection, as on filters. */
+#define SELECT_NODES_MAX 256
+#define SELECT_DEPTH_MAX 4 /* VCALENDAR, VEVENT, VALARM, and one more */
+
+/* The start and end attributes that expand, limit-recurrence-set and
+ * limit-freebusy-set require: UTC date-times (RFC 4791 9.6.5-9.6.7),
+ * start before end. */
+static int view_range(xmlNode *n, int64_t *start_r, int64_t *end_r, struct ox_error *err)
+{
+	char *start = dav_xml_attr(n, "start"), *end = dav_xml_attr(n, "end");
+	bool ok = start != NULL && end != NULL && dav_caldav_parse_utc(start, start_r) &&
+	          dav_caldav_parse_utc(end, end_r) && *start_r < *end_r;
+	g_free(start);
+	g_free(end);
+	if (!ok)
+		return ox_error_set(err, OX_ERR_INVALID,
+		                    "CALDAV:%s needs start and end as UTC date-times "
+		                    "(20060104T000000Z), start before end",
+		                    (const char *)n->name);
+	return 0;
+}
+
+/* A CalDAV element's name attribute, which comp and prop require. */
+static int select_name(xmlNode *n, char **name_r, int *nodes, struct ox_error *err)
+{
+	*name_r = dav_xml_attr(n, "name");
+	if (*name_r == NULL || **name_r == '\0' || strlen(*name_r) > 255)
+		return ox_error_set(err, OX_ERR_INVALID, "CALDAV:%s needs a name",
+		                    (const char *)n->name);
+	if (++*nodes > SELECT_NODES_MAX)
+		return ox_error_set(err, OX_ERR_INVALID, "calendar-data names at most %d parts",
+		                    SELECT_NODES_MAX);
+	return 0;
+}
+
+static int select_prop(xmlNode *n, GArray *props, int *nodes, struct ox_error *err)
+{
+	struct pim_select_prop sp = {0};
+	int r = select_name(n, &sp.name, nodes, err);
+	char *novalue = dav_xml_attr(n, "novalue");
+	if (r == 0 && novalue != NULL && strcmp(novalue, "yes") != 0 && strcmp(novalue, "no") != 0)
+		r = ox_error_set(err, OX_ERR_INVALID, "novalue is yes or no");
+	sp.novalue = novalue != NULL && strcmp(novalue, "yes") == 0;
+	g_free(novalue);
+	/* Appended even on failure, so that clearing the selection frees it. */
+	g_array_append_val(props, sp);
+	return r;
+}
+
+static int select_comp(xmlNode *n, struct pim_select *sel, int depth, int *nodes,
+                       struct ox_error *err);
+
+/* One child of a CALDAV:comp: allprop, prop, allcomp or comp (9.6.1). */
+static int select_child(xmlNode *c, struct pim_select *sel, GArray *props, GArray *comps, int depth,
+                        int *nodes, struct ox_error *err)
+{
+	if (dav_xml_is(c, CALDAV_NS, "allprop") && props->len == 0) {
+		sel->all_props = true;
+		return 0;
+	}
+	if (dav_xml_is(c, CALDAV_NS, "prop") && !sel->all_props)
+		return select_prop(c, props, nodes, err);
+	if (dav_xml_is(c, CALDAV_NS, "allcomp") && comps->len == 0) {
+		sel->all_comps = true;
+		return 0;
+	}
+	if (dav_xml_is(c, CALDAV_NS, "comp") && !sel->all_comps) {
+		if (depth + 1 >= SELECT_DEPTH_MAX)
+			return ox_error_set(err, OX_ERR_INVALID,
+			                    "CALDAV:comp nests %d deep at most", SELECT_DEPTH_MAX);
+		struct pim_select child = {0};
+		g_array_append_val(comps, child);
+		return select_comp(c, &g_array_index(comps, struct pim_select, comps->len - 1),
+		                   depth + 1, nodes, err);
+	}
+	return ox_error_set(err, OX_ERR_INVALID,
+	                    "CALDAV:comp holds allprop or prop elements, then allcomp or comp "
+	                    "elements; %s is not one of them here",
+	                    (const char *)c->name);
+}
+
+static int select_comp(xmlNode *n, struct pim_select *sel, int depth, int *nodes,
+                       struct ox_error *err)
+{
+	int r = select_name(n, &sel->name, nodes, err);
+	GArray *props = g_array_new(FALSE, TRUE, sizeof(struct pim_select_prop));
+	GArray *comps = g_array_new(FALSE, TRUE, sizeof(struct pim_select));
+	for (xmlNode *c = dav_xml_element(n->children); r == 0 && c != NULL;
+	     c = dav_xml_element(c->next)) {
+		/* Elements of other namespaces are extensions: ignored (RFC 4918 17). */
+		if (c->ns != NULL && strcmp((const char *)c->ns->href, CALDAV_NS) == 0)
+			r = select_child(c, sel, props, comps, depth, nodes, err);
+	}
+	/* RFC 4791 example 7.8.1 returns a whole VTIMEZONE for an empty comp:
+	 * naming none of a kind is asking for all of them. */
+	sel->all_props = sel->all_props || props->len == 0;
+	sel->all_comps = sel->all_comps || comps->len == 0;
+	sel->nprops = props->len;
+	sel->props = (struct pim_select_prop *)(void *)g_array_free(props, FALSE);
+	sel->ncomps = comps->len;
+	sel->comps = (struct pim_select *)(void *)g_array_free(comps, FALSE);
+	return r;
+}
+
+static int data_comp(xmlNode *c, struct pim_view *v, struct ox_error *err)
+{
+	if (v->select != NULL)
+		return ox_error_set(err, OX_ERR_INVALID, "calendar-data holds one CALDAV:comp");
+	int nodes = 0;
+	v->select = g_new0(struct pim_select, 1);
+	if (select_comp(c, v->select, 0, &nodes, err) < 0)
+		return -1;
+	if (g_ascii_strcasecmp(v->select->name, "VCALENDAR") != 0)
+		return ox_error_set(err, OX_ERR_INVALID, "calendar-data's comp is VCALENDAR");
+	return 0;
+}
+
+/* One child of calendar-data: comp, then expand or limit-recurrence-set,
+ * then limit-freebusy-set. */
+static int data_child(xmlNode *c, struct pim_view *v, struct ox_error *err)
+{
+	if (dav_xml_is(c, CALDAV_NS, "comp"))
+		return data_comp(c, v, err);
+	bool expand = dav_xml_is(c, CALDAV_NS, "expand");
+	if (expand || dav_xml_is(c, CALDAV_NS, "limit-recurrence-set")) {
+		if (v->recurrence != PIM_RECURRENCE_STORED)
+			return ox_error_set(err, OX_ERR_INVALID,
+			                    "calendar-data holds one of expand and "
+			                    "limit-recurrence-set");
+		v->recurrence = expand ? PIM_RECURRENCE_EXPAND : PIM_RECURRENCE_LIMIT;
+		return view_range(c, &v->start, &v->end, err);
+	}
+	if (dav_xml_is(c, CALDAV_NS, "limit-freebusy-set") && !v->limit_freebusy) {
+		v->limit_freebusy = true;
+		return view_range(c, &v->fb_start, &v->fb_end, err);
+	}
+	return ox_error_set(err, OX_ERR_INVALID, "unexpected element %s in calendar-data",
+	                    (const char *)c->name);
+}
+
+/* RFC 4791 9.6: only iCalendar 2.0 is served (CALDAV:supported-calendar-data). */
+static int calendar_data(xmlNode *n, struct pim_view *v, const char **cond_r, struct ox_error *err)
+{
+	char *type = dav_xml_attr(n, "content-type"), *version = dav_xml_attr(n, "version");
+	bool ok = (type == NULL || g_ascii_strcasecmp(type, "text/calendar") == 0) &&
+	          (version == NULL || strcmp(version, "2.0") == 0);
+	g_free(type);
+	g_free(version);
+	if (!ok) {
+		*cond_r = "supported-calendar-data";
+		return ox_error_set(err, OX_ERR_INVALID, "calendar data is text/calendar 2.0");
+	}
+	for (xmlNode *c = dav_xml_element(n->children); c != NULL; c = dav_xml_element(c->next)) {
+		if (c->ns != NULL && strcmp((const char *)c->ns->href, CALDAV_NS) == 0 &&
+		    data_child(c, v, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int read_props(xmlNode *prop, struct dav_caldav_report *r, const char **cond_r,
+                      struct ox_error *err)
 {
 	for (xmlNode *c = dav_xml_element(prop->children); c != NULL;
 	     c = dav_xml_element(c->next)) {
 		const char *ns = c->ns != NULL ? (const char *)c->ns->href : "";
 		struct dav_prop_name pn = {g_strdup(ns), g_strdup((const char *)c->name)};
-		g_array_append_val(pf->props, pn);
+		g_array_append_val(r->pf.props, pn);
+		if (dav_xml_is(c, CALDAV_NS, "calendar-data") &&
+		    calendar_data(c, &r->view, cond_r, err) < 0)
+			return -1;
 	}
+	return 0;
 }
 
 /* Bounds on what one filter may ask, so its cost per object is small. */
@@ -365,7 +545,8 @@ static int report_body(xmlNode *root, struct dav_caldav_report *r, const char **
 	     c = dav_xml_element(c->next)) {
 		if (dav_xml_is(c, DAV_NS, "prop")) {
 			r->pf.kind = DAV_PROPFIND_PROP;
-			read_props(c, &r->pf);
+			if (read_props(c, r, cond_r, err) < 0)
+				return -1;
 		} else if (dav_xml_is(c, DAV_NS, "allprop")) {
 			r->pf.kind = DAV_PROPFIND_ALLPROP;
 		} else if (dav_xml_is(c, DAV_NS, "propname")) {
@@ -387,8 +568,13 @@ static int report_body(xmlNode *root, struct dav_caldav_report *r, const char **
 			r->has_range = true;
 			if (parse_range(c, &r->start, &r->end, cond_r, err) < 0)
 				return -1;
-		} else if (r->kind == CALDAV_REPORT_QUERY && dav_xml_is(c, CALDAV_NS, "timezone")) {
-			continue; /* floating times are read as UTC for now */
+		} else if (r->kind == CALDAV_REPORT_QUERY && dav_xml_is(c, CALDAV_NS, "timezone") &&
+		           r->time_zone == NULL) {
+			/* RFC 4791 9.8: reads floating times instead of the
+			 * calendar's zone; the service checks the text. */
+			xmlChar *text = xmlNodeGetContent(c);
+			r->time_zone = g_strdup(text != NULL ? (const char *)text : "");
+			xmlFree(text);
 		} else {
 			return ox_error_set(err, OX_ERR_INVALID, "unexpected element %s",
 			                    (const char *)c->name);
@@ -443,4 +629,7 @@ void dav_caldav_report_clear(struct dav_caldav_report *r)
 		g_ptr_array_unref(r->hrefs);
 	r->hrefs = NULL;
 	pim_comp_filter_free(&r->filter);
+	pim_view_clear(&r->view);
+	g_free(r->time_zone);
+	r->time_zone = NULL;
 }

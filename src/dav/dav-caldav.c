@@ -346,30 +346,74 @@ static int cal_mkcol(struct dav_request *rq, struct dav_resource *res, struct ox
 	return ox_error_set(err, OX_ERR_PERM, "calendars are made with MKCALENDAR");
 }
 
+/* A property value as PROPPATCH hands it over (the element as XML text):
+ * its text content, newly allocated. */
+static char *prop_content(const char *xml, struct ox_error *err)
+{
+	void *doc = dav_xml_parse(xml, strlen(xml), err);
+	if (doc == NULL)
+		return NULL;
+	xmlChar *text = xmlNodeGetContent(xmlDocGetRootElement(doc));
+	char *content = g_strdup(text != NULL ? (const char *)text : "");
+	xmlFree(text);
+	xmlFreeDoc(doc);
+	return content;
+}
+
+/* RFC 4791 5.2.2 (and 5.3.1.1 for MKCALENDAR): a time zone that is not
+ * one VCALENDAR with one VTIMEZONE fails CALDAV:valid-calendar-data. */
+static bool zone_acceptable(struct dav_request *rq, const char *text, struct ox_error *err)
+{
+	struct pim_zone *zone = NULL;
+	if (pim_zone_parse(text, strlen(text), &zone, err) < 0) {
+		set_condition(rq, 403, "valid-calendar-data");
+		return false;
+	}
+	pim_zone_free(&zone);
+	return true;
+}
+
+static bool is_prop(const struct dav_prop_op *op, const char *ns, const char *name)
+{
+	return strcmp(op->ns, ns) == 0 && strcmp(op->name, name) == 0;
+}
+
+/* A calendar's DAV:displayname and CALDAV:calendar-timezone, all or
+ * nothing (the later of two operations on one property wins). */
 static int cal_proppatch(struct dav_request *rq, struct dav_resource *res,
                          const struct dav_prop_op *ops, size_t n, struct ox_error *err)
 {
 	struct cal_res *cr = cal_of(res);
 	for (size_t i = 0; i < n; i++) {
-		if (cr->kind != CAL_CALENDAR || strcmp(ops[i].ns, DAV_NS) != 0 ||
-		    strcmp(ops[i].name, "displayname") != 0 || ops[i].value == NULL)
+		bool name = is_prop(&ops[i], DAV_NS, "displayname") && ops[i].value != NULL;
+		if (cr->kind != CAL_CALENDAR ||
+		    (!name && !is_prop(&ops[i], CALDAV_NS, "calendar-timezone")))
 			return ox_error_set(err, OX_ERR_PERM,
-			                    "only a calendar's DAV:displayname can be set yet");
+			                    "only a calendar's DAV:displayname and "
+			                    "CALDAV:calendar-timezone can be set");
 	}
-	for (size_t i = 0; i < n; i++) {
-		/* The value is the element as XML text: its content is the name. */
-		void *doc = dav_xml_parse(ops[i].value, strlen(ops[i].value), err);
-		if (doc == NULL)
-			return -1;
-		xmlChar *text = xmlNodeGetContent(xmlDocGetRootElement(doc));
-		int r = pim_calendar_rename(rq->store, rq->user, &cr->cal,
-		                            text != NULL ? (const char *)text : "", err);
-		xmlFree(text);
-		xmlFreeDoc(doc);
-		if (r < 0)
-			return -1;
+	char *display_name = NULL, *zone = NULL;
+	struct pim_calendar_change change = {0};
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		char **slot = is_prop(&ops[i], DAV_NS, "displayname") ? &display_name : &zone;
+		change.change_zone = change.change_zone || slot == &zone;
+		g_free(*slot);
+		*slot = ops[i].value != NULL ? prop_content(ops[i].value, err) : NULL;
+		if (ops[i].value != NULL && *slot == NULL)
+			r = -1;
 	}
-	return 0;
+	if (r == 0 && zone != NULL && !zone_acceptable(rq, zone, err))
+		r = -1;
+	if (r == 0) {
+		change.display_name = display_name;
+		change.zone = zone;
+		change.zone_len = zone != NULL ? strlen(zone) : 0;
+		r = pim_calendar_change(rq->store, rq->user, &cr->cal, &change, err);
+	}
+	g_free(display_name);
+	g_free(zone);
+	return r;
 }
 
 /* --- properties --- */
@@ -382,31 +426,6 @@ static void comp_set(GString *out, unsigned components)
 	if (components & PIM_COMP_VTODO)
 		g_string_append(out, "<C:comp name=\"VTODO\"/>");
 	g_string_append(out, "</C:supported-calendar-component-set>");
-}
-
-static void privileges(GString *out, const struct folder_perm *rights)
-{
-	static const struct {
-		unsigned bit;
-		const char *xml;
-	} privs[] = {
-		{DAV_PRIV_READ, "<D:read/>"},
-		{DAV_PRIV_WRITE_CONTENT, "<D:write-content/>"},
-		{DAV_PRIV_WRITE_PROPERTIES, "<D:write-properties/>"},
-		{DAV_PRIV_BIND, "<D:bind/>"},
-		{DAV_PRIV_UNBIND, "<D:unbind/>"},
-		{DAV_PRIV_READ_ACL, "<D:read-acl/>"},
-		{DAV_PRIV_WRITE_ACL, "<D:write-acl/>"},
-		{DAV_PRIV_READ_CURRENT_USER_PRIVILEGE_SET, "<D:read-current-user-privilege-set/>"},
-		{DAV_PRIV_READ_FREE_BUSY, "<C:read-free-busy/>"},
-	};
-	unsigned bits = folder_perm_to_dav(rights);
-	g_string_append(out, "<D:current-user-privilege-set xmlns:C=\"" CALDAV_NS "\">");
-	for (size_t i = 0; i < G_N_ELEMENTS(privs); i++) {
-		if (bits & privs[i].bit)
-			g_string_append_printf(out, "<D:privilege>%s</D:privilege>", privs[i].xml);
-	}
-	g_string_append(out, "</D:current-user-privilege-set>");
 }
 
 static int object_data(struct dav_request *rq, struct cal_res *cr, GString *out)
@@ -439,11 +458,46 @@ static int dav_prop(struct dav_request *rq, struct cal_res *cr, const char *name
 		                     "</D:supported-report-set>");
 		return 1;
 	}
-	if (strcmp(name, "current-user-privilege-set") == 0 && cr->kind >= CAL_CALENDAR) {
-		privileges(out, &cr->cal.rights);
-		return 1;
-	}
 	return 0;
+}
+
+/* CALDAV:calendar-timezone: the zone set on the calendar, else the one
+ * it reads floating times in (its owner's), so clients see what counts. */
+static int timezone_prop(struct dav_request *rq, struct cal_res *cr, GString *out)
+{
+	struct pim_zone *zone = NULL;
+	struct ox_error err;
+	if (pim_calendar_zone(rq->store, rq->user, &cr->cal, &zone, NULL, &err) < 0)
+		return 0;
+	char *esc = dav_xml_escape(pim_zone_text(zone));
+	g_string_append_printf(out,
+	                       "<C:calendar-timezone xmlns:C=\"" CALDAV_NS "\">%s"
+	                       "</C:calendar-timezone>",
+	                       esc);
+	g_free(esc);
+	pim_zone_free(&zone);
+	return 1;
+}
+
+/* The limits of RFC 4791 5.2.6-5.2.8. Dates: every DATE and DATE-TIME
+ * iCalendar can write is taken. Instances: what one answer expands of
+ * one object (stored rules may have more, or no end). */
+static int limit_prop(const char *name, GString *out)
+{
+	if (strcmp(name, "max-instances") == 0)
+		g_string_append_printf(out,
+		                       "<C:max-instances xmlns:C=\"" CALDAV_NS "\">%d"
+		                       "</C:max-instances>",
+		                       PIM_EXPAND_INSTANCES);
+	else if (strcmp(name, "min-date-time") == 0)
+		g_string_append(out, "<C:min-date-time xmlns:C=\"" CALDAV_NS
+		                     "\">00000101T000000Z</C:min-date-time>");
+	else if (strcmp(name, "max-date-time") == 0)
+		g_string_append(out, "<C:max-date-time xmlns:C=\"" CALDAV_NS
+		                     "\">99991231T235959Z</C:max-date-time>");
+	else
+		return 0;
+	return 1;
 }
 
 static int cal_live_prop(struct dav_request *rq, struct dav_resource *res, const char *ns,
@@ -495,19 +549,35 @@ static int cal_live_prop(struct dav_request *rq, struct dav_resource *res, const
 		g_free(esc);
 	} else if (strcmp(name, "calendar-data") == 0 && cr->kind == CAL_OBJECT) {
 		return object_data(rq, cr, out);
+	} else if (strcmp(name, "calendar-timezone") == 0 && calendar) {
+		return timezone_prop(rq, cr, out);
 	} else {
-		return 0;
+		return calendar ? limit_prop(name, out) : 0;
 	}
 	return 1;
 }
 
 static enum dav_prop_kind cal_prop_kind(const char *ns, const char *name)
 {
-	if (strcmp(ns, DAV_NS) == 0 && strcmp(name, "displayname") == 0)
+	if ((strcmp(ns, DAV_NS) == 0 && strcmp(name, "displayname") == 0) ||
+	    (strcmp(ns, CALDAV_NS) == 0 && strcmp(name, "calendar-timezone") == 0))
 		return DAV_PROP_WRITABLE;
 	if (strcmp(ns, CALDAV_NS) == 0 || strcmp(ns, CS_NS) == 0)
 		return DAV_PROP_PROTECTED;
 	return DAV_PROP_DEAD;
+}
+
+/* RFC 3744: a calendar's permissions are its folder's, and so are its
+ * objects'; the engine shows them (dav-acl.c). */
+static bool cal_acl_source(struct dav_request *rq, struct dav_resource *res,
+                           struct dav_acl_source *src_r)
+{
+	struct cal_res *cr = cal_of(res);
+	if (cr == NULL || cr->kind < CAL_CALENDAR || cr->cal.folder_id == 0)
+		return false;
+	src_r->folder_id = cr->cal.folder_id;
+	src_r->object = cr->kind == CAL_OBJECT;
+	return true;
 }
 
 /* --- REPORT --- */
@@ -523,7 +593,94 @@ static void not_found_response(struct dav_ms *ms, const char *href)
 	g_free(esc);
 }
 
-static void multiget(struct dav_request *rq, struct dav_caldav_report *r)
+/* The calendar-data a report answers when it is not the stored text
+ * (RFC 4791 9.6): the view, and the zone that reads floating times. */
+struct report_view {
+	const struct pim_view *view;  /* NULL: the stored text */
+	const struct pim_zone *fixed; /* the query's CALDAV:timezone, or NULL */
+	struct pim_zone *zone;        /* else the calendar's, loaded for folder_id */
+	int64_t folder_id;
+};
+
+static bool asks_calendar_data(const struct dav_propfind *pf)
+{
+	for (guint i = 0; pf->kind == DAV_PROPFIND_PROP && i < pf->props->len; i++) {
+		const struct dav_prop_name *pn = &g_array_index(pf->props, struct dav_prop_name, i);
+		if (strcmp(pn->ns, CALDAV_NS) == 0 && strcmp(pn->name, "calendar-data") == 0)
+			return true;
+	}
+	return false;
+}
+
+static const struct pim_zone *view_zone(struct dav_request *rq, struct report_view *v,
+                                        const struct pim_calendar *cal, struct ox_error *err)
+{
+	if (v->fixed != NULL)
+		return v->fixed;
+	if (v->zone == NULL || v->folder_id != cal->folder_id) {
+		pim_zone_free(&v->zone);
+		if (pim_calendar_zone(rq->store, rq->user, cal, &v->zone, NULL, err) < 0)
+			return NULL;
+		v->folder_id = cal->folder_id;
+	}
+	return v->zone;
+}
+
+/* Puts the object as the view shows it into cr->data, where calendar-data
+ * finds it: 1; 0 when it passes the view's bounds (err says how); -1 when
+ * it could not be read (calendar-data then says so as it would anyway). */
+static int apply_view(struct dav_request *rq, struct report_view *v, struct cal_res *cr,
+                      struct ox_error *err)
+{
+	if (v->view == NULL)
+		return 1;
+	const struct pim_zone *zone = view_zone(rq, v, &cr->cal, err);
+	char *raw = cr->data;
+	size_t len;
+	if (zone == NULL || (raw == NULL && pim_object_read(rq->store, rq->user, &cr->cal, &cr->obj,
+	                                                    &raw, &len, err) < 0))
+		return -1;
+	char *text = NULL;
+	int r = pim_view_apply(raw, v->view, zone, &text, err);
+	if (raw != cr->data)
+		g_free(raw);
+	if (r < 0)
+		return err->code == OX_ERR_LIMIT ? 0 : -1;
+	g_free(cr->data);
+	cr->data = text;
+	return 1;
+}
+
+/* One object's response. Past the expansion bounds it is a 403 with
+ * CALDAV:max-instances (the limit RFC 4791 5.2.8 names) for that object
+ * alone, so the rest of the report still answers. */
+static void object_response(struct dav_request *rq, struct report_view *v,
+                            const struct dav_propfind *pf, char **segs, size_t n,
+                            struct dav_resource *res, struct dav_ms *ms)
+{
+	struct ox_error err = {0};
+	GString *out = g_string_new(NULL);
+	if (apply_view(rq, v, cal_of(res), &err) == 0) {
+		char *href = dav_href(rq, segs, n, false);
+		char *esc = dav_xml_escape(href), *why = dav_xml_escape(err.message);
+		g_string_append_printf(out,
+		                       "<D:response><D:href>%s</D:href>"
+		                       "<D:status>HTTP/1.1 403 Forbidden</D:status>"
+		                       "<D:error><C:max-instances xmlns:C=\"" CALDAV_NS "\"/>"
+		                       "</D:error><D:responsedescription>%s"
+		                       "</D:responsedescription></D:response>\n",
+		                       esc, why);
+		g_free(why);
+		g_free(esc);
+		g_free(href);
+	} else {
+		dav_response_xml(rq, pf, segs, n, res, out);
+	}
+	dav_ms_append(ms, out->str);
+	g_string_free(out, TRUE);
+}
+
+static void multiget(struct dav_request *rq, struct dav_caldav_report *r, struct report_view *v)
 {
 	struct dav_ms ms;
 	dav_ms_begin(&ms, rq, 207);
@@ -533,14 +690,10 @@ static void multiget(struct dav_request *rq, struct dav_caldav_report *r)
 		char **segs = dav_target_segs(rq, href, &n);
 		struct dav_resource res = {0};
 		struct ox_error err;
-		if (segs != NULL && cal_lookup(rq, segs, n, &res, &err) > 0 && !res.collection) {
-			GString *out = g_string_new(NULL);
-			dav_response_xml(rq, &r->pf, segs, n, &res, out);
-			dav_ms_append(&ms, out->str);
-			g_string_free(out, TRUE);
-		} else {
+		if (segs != NULL && cal_lookup(rq, segs, n, &res, &err) > 0 && !res.collection)
+			object_response(rq, v, &r->pf, segs, n, &res, &ms);
+		else
 			not_found_response(&ms, href);
-		}
 		dav_resource_clear(rq, &res);
 		g_strfreev(segs);
 	}
@@ -552,6 +705,7 @@ struct query_ctx {
 	struct dav_caldav_report *r;
 	struct cal_res *parent;
 	const char *only; /* a name, when the query is on one object */
+	struct report_view *view;
 	struct dav_ms ms;
 };
 
@@ -561,10 +715,7 @@ static int query_member(const char *name, struct dav_resource *member, void *ctx
 	if (q->only != NULL && strcmp(name, q->only) != 0)
 		return 0;
 	char *segs[3] = {q->rq->segs[0], q->rq->segs[1], (char *)name};
-	GString *out = g_string_new(NULL);
-	dav_response_xml(q->rq, &q->r->pf, segs, 3, member, out);
-	dav_ms_append(&q->ms, out->str);
-	g_string_free(out, TRUE);
+	object_response(q->rq, q->view, &q->r->pf, segs, 3, member, &q->ms);
 	return q->ms.failed ? -1 : 0;
 }
 
@@ -575,13 +726,16 @@ static int query_object(const struct pim_object *obj, const char *data, void *ct
 	return object_member(obj, data, &c);
 }
 
-static void query(struct dav_request *rq, struct dav_resource *res, struct dav_caldav_report *r)
+static void query(struct dav_request *rq, struct dav_resource *res, struct dav_caldav_report *r,
+                  struct report_view *v)
 {
 	struct cal_res *cr = cal_of(res);
-	struct query_ctx q = {rq, r, cr, NULL, {0}};
+	struct query_ctx q = {rq, r, cr, NULL, v, {0}};
 	if (cr->kind == CAL_OBJECT)
 		q.only = rq->segs[2];
-	struct pim_query pq = {r->components, r->has_range, r->start, r->end, r->filter};
+	/* RFC 4791 9.9: floating times in the query's zone, else the
+	 * calendar's (pim's default). */
+	struct pim_query pq = {r->components, r->has_range, r->start, r->end, r->filter, v->fixed};
 	struct ox_error err;
 	dav_ms_begin(&q.ms, rq, 207);
 	if (cr->kind >= CAL_CALENDAR)
@@ -619,6 +773,17 @@ static void cal_report(struct dav_request *rq, struct dav_resource *res, const c
 	const char *cond = NULL;
 	struct ox_error err = {0};
 	int ret = dav_caldav_parse_report(body, len, &r, &cond, &err);
+	struct pim_zone *query_zone = NULL;
+	struct report_view v = {0};
+	if (ret == 0 && asks_calendar_data(&r.pf) && !pim_view_is_stored(&r.view))
+		v.view = &r.view;
+	/* RFC 4791 7.8: CALDAV:timezone must be one VTIMEZONE. */
+	if (ret == 0 && r.time_zone != NULL &&
+	    pim_zone_parse(r.time_zone, strlen(r.time_zone), &query_zone, &err) < 0) {
+		ret = -1;
+		cond = "valid-calendar-data";
+	}
+	v.fixed = query_zone;
 	if (ret > 0)
 		dav_reply_precondition(rq, 403, "supported-report");
 	else if (ret < 0 && cond != NULL)
@@ -626,11 +791,13 @@ static void cal_report(struct dav_request *rq, struct dav_resource *res, const c
 	else if (ret < 0)
 		dav_reply_error(rq, &err);
 	else if (r.kind == CALDAV_REPORT_MULTIGET)
-		multiget(rq, &r);
+		multiget(rq, &r, &v);
 	else if (r.kind == CALDAV_REPORT_FREEBUSY)
 		freebusy(rq, res, &r);
 	else
-		query(rq, res, &r);
+		query(rq, res, &r, &v);
+	pim_zone_free(&v.zone);
+	pim_zone_free(&query_zone);
 	dav_caldav_report_clear(&r);
 }
 
@@ -667,6 +834,13 @@ static void mkcalendar_checked(struct dav_request *rq, struct dav_caldav_mkcalen
 	int r = cal_lookup(rq, rq->segs, rq->nsegs, &res, &err);
 	struct cal_res *cr = cal_of(&res);
 	struct pim_calendar cal = {0};
+	struct pim_calendar_spec spec = {
+		.segment = rq->nsegs == 2 ? rq->segs[1] : NULL,
+		.display_name = mk->display_name,
+		.components = mk->components,
+		.zone = mk->time_zone,
+		.zone_len = mk->time_zone != NULL ? strlen(mk->time_zone) : 0,
+	};
 	if (r < 0)
 		dav_reply_error(rq, &err);
 	else if (res.exists)
@@ -676,8 +850,9 @@ static void mkcalendar_checked(struct dav_request *rq, struct dav_caldav_mkcalen
 	else if (cr->owner != rq->user)
 		dav_reply_condition(rq, 403, CALDAV_NS, "calendar-collection-location-ok",
 		                    "calendars are made in your own home");
-	else if (pim_calendar_create(rq->store, rq->user, rq->segs[1], mk->display_name,
-	                             mk->components, &cal, &err) < 0)
+	else if (mk->time_zone != NULL && !zone_acceptable(rq, mk->time_zone, &err))
+		dav_reply_error(rq, &err);
+	else if (pim_calendar_make(rq->store, rq->user, &spec, &cal, &err) < 0)
 		dav_reply_error(rq, &err);
 	else
 		http_reply_status(rq->ex, 201, NULL);
@@ -706,8 +881,113 @@ static void mkcalendar(struct dav_request *rq)
 	g_free(body);
 }
 
+/* --- COPY and MOVE of calendar objects (RFC 4791 5.3.2.1) --- */
+
+/* The Destination's segments (the engine checked it names this space). */
+static char **destination_segs(struct dav_request *rq, size_t *n_r)
+{
+	const char *dest = http_request_header(rq->ex, "Destination");
+	*n_r = 0;
+	return dest != NULL ? dav_target_segs(rq, dest, n_r) : NULL;
+}
+
+static const char *transfer_condition(enum pim_reject why)
+{
+	switch (why) {
+	case PIM_REJECT_UID:
+		return "no-uid-conflict";
+	case PIM_REJECT_COMPONENT:
+		return "supported-calendar-component";
+	case PIM_REJECT_SCHEDULING:
+		return "unique-scheduling-object-resource";
+	case PIM_REJECT_SIZE:
+		return "max-resource-size";
+	case PIM_REJECT_OBJECT:
+		return "valid-calendar-object-resource";
+	case PIM_REJECT_DATA:
+		return "valid-calendar-data";
+	case PIM_REJECT_NONE:
+		break;
+	}
+	return NULL;
+}
+
+/* Objects only, between calendars the user may write; the engine has
+ * removed an overwritten destination in the same transaction. */
+static int cal_transfer(struct dav_request *rq, struct dav_resource *src, struct dav_resource *dst,
+                        bool move, struct ox_error *err)
+{
+	struct cal_res *from = cal_of(src), *to = cal_of(dst);
+	size_t n = 0;
+	char **segs = destination_segs(rq, &n);
+	if (from->kind != CAL_OBJECT || to->kind != CAL_OBJECT || segs == NULL || n != 3) {
+		g_strfreev(segs);
+		return ox_error_set(err, OX_ERR_PERM,
+		                    "calendar objects are copied and moved into calendars");
+	}
+	enum pim_reject why = PIM_REJECT_NONE;
+	char *conflict = NULL;
+	int r = pim_object_transfer(rq->store, rq->user, &from->cal, &from->obj, &to->cal, segs[2],
+	                            move, &why, &conflict, err);
+	const char *cond = r < 0 ? transfer_condition(why) : NULL;
+	if (cond != NULL) {
+		set_condition(rq, why == PIM_REJECT_UID ? 409 : 403, cond);
+		if (conflict != NULL) {
+			char *at[3] = {segs[0], segs[1], conflict};
+			g_free(rq->error_href);
+			rq->error_href = dav_href(rq, at, 3, false);
+		}
+	}
+	g_free(conflict);
+	g_strfreev(segs);
+	return r;
+}
+
+static int cal_copy(struct dav_request *rq, struct dav_resource *src, struct dav_resource *dst,
+                    bool recursive, struct ox_error *err)
+{
+	return cal_transfer(rq, src, dst, false, err);
+}
+
+static int cal_move(struct dav_request *rq, struct dav_resource *src, struct dav_resource *dst,
+                    struct ox_error *err)
+{
+	return cal_transfer(rq, src, dst, true, err);
+}
+
+/* RFC 5689 extended MKCOL: DAVx5 and vdirsyncer make calendars with MKCOL
+ * and a DAV:resourcetype naming CALDAV:calendar. A plain MKCOL goes to the
+ * engine (which refuses it here). */
+static void calendar_mkcol(struct dav_request *rq)
+{
+	char *body;
+	size_t len;
+	if (dav_read_xml_body_or_reply(rq, &body, &len) < 0)
+		return;
+	if (body == NULL) {
+		dav_mkcol(rq);
+		return;
+	}
+	struct dav_caldav_mkcalendar mk;
+	const char *cond = NULL;
+	struct ox_error err = {0};
+	if (dav_caldav_parse_mkcalendar(body, len, &mk, &cond, &err) < 0) {
+		if (cond != NULL)
+			dav_reply_condition(rq, 403, CALDAV_NS, cond, err.message);
+		else
+			http_reply_status(rq->ex, 400, "malformed mkcol body\n");
+	} else if (!mk.calendar_type || mk.other_type) {
+		dav_reply_precondition(rq, 403, "valid-resourcetype");
+	} else {
+		mkcalendar_checked(rq, &mk);
+	}
+	dav_caldav_mkcalendar_clear(&mk);
+	g_free(body);
+}
+
 static const struct dav_method cal_methods[] = {
 	{"MKCALENDAR", mkcalendar},
+	{"MKCOL", calendar_mkcol},
 	{"POST", dav_caldav_post},
 	{NULL, NULL},
 };
@@ -723,8 +1003,8 @@ const struct dav_provider dav_caldav_provider = {
 	.put = cal_put,
 	.mkcol = cal_mkcol,
 	.remove = cal_remove,
-	.copy = dav_refuse_copy,
-	.move = dav_refuse_move,
+	.copy = cal_copy,
+	.move = cal_move,
 	.props = dav_no_props,
 	.proppatch = cal_proppatch,
 	.locks = dav_no_locks,
@@ -738,4 +1018,5 @@ const struct dav_provider dav_caldav_provider = {
 	.prop_kind = cal_prop_kind,
 	.report = cal_report,
 	.changes = cal_changes,
+	.acl_source = cal_acl_source,
 };

@@ -1,12 +1,31 @@
 /* CardDAV bodies: extended MKCOL, addressbook-query and
- * addressbook-multiget. A filter on something the index does not hold
- * (param-filter, other properties) is refused (CARDDAV:supported-filter)
+ * addressbook-multiget. Filters may name any well-formed vCard property
+ * and parameter (RFC 6352 8.5); what cannot be evaluated (a malformed
+ * name, an unknown match type) is refused with CARDDAV:supported-filter
  * rather than ignored, so a client never gets more than it asked for
  * without knowing. */
 #include "dav/dav-carddav.h"
 
 #include <libxml/tree.h>
 #include <string.h>
+
+/* An element as XML text of its own, its namespaces declared. */
+static char *element_xml(xmlNode *n)
+{
+	xmlBuffer *buf = xmlBufferCreate();
+	xmlDoc *doc = xmlNewDoc((const xmlChar *)"1.0");
+	xmlNode *copy = xmlDocCopyNode(n, doc, 1);
+	char *text = NULL;
+	if (copy != NULL) {
+		xmlDocSetRootElement(doc, copy);
+		xmlReconciliateNs(doc, copy);
+		if (xmlNodeDump(buf, doc, copy, 0, 0) >= 0)
+			text = g_strdup((const char *)xmlBufferContent(buf));
+	}
+	xmlFreeDoc(doc);
+	xmlBufferFree(buf);
+	return text;
+}
 
 static char *content(xmlNode *n)
 {
@@ -21,6 +40,7 @@ static char *content(xmlNode *n)
 void dav_carddav_mkcol_clear(struct dav_carddav_mkcol *mk)
 {
 	g_free(mk->display_name);
+	g_free(mk->description);
 	memset(mk, 0, sizeof(*mk));
 }
 
@@ -34,8 +54,12 @@ static void mkcol_prop(xmlNode *p, struct dav_carddav_mkcol *mk)
 		     t = dav_xml_element(t->next))
 			mk->addressbook =
 				mk->addressbook || dav_xml_is(t, CARDDAV_NS, "addressbook");
+	} else if (dav_xml_is(p, CARDDAV_NS, "addressbook-description")) {
+		/* Kept as the dead property PROPPATCH would store. */
+		g_free(mk->description);
+		mk->description = element_xml(p);
 	}
-	/* Other properties (description, colour) are not kept yet. */
+	/* Other properties (a colour) are not kept yet. */
 }
 
 int dav_carddav_parse_mkcol(const char *body, size_t len, struct dav_carddav_mkcol *mk_r,
@@ -77,20 +101,110 @@ static void prop_name_clear(gpointer p)
 	g_free(pn->name);
 }
 
-static void read_props(xmlNode *prop, struct dav_propfind *pf)
-{
-	for (xmlNode *c = dav_xml_element(prop->children); c != NULL;
-	     c = dav_xml_element(c->next)) {
-		const char *ns = c->ns != NULL ? (const char *)c->ns->href : "";
-		struct dav_prop_name pn = {g_strdup(ns), g_strdup((const char *)c->name)};
-		g_array_append_val(pf->props, pn);
-	}
-}
-
 static int unsupported(const char **cond_r, struct ox_error *err, const char *what)
 {
 	*cond_r = "supported-filter";
 	return ox_error_set(err, OX_ERR_INVALID, "%s is not supported in filters", what);
+}
+
+/* A vCard property name ("TEL", "X-ABC.TEL" with a group) or, without
+ * a group, a parameter name, in upper case; NULL when malformed. */
+static char *vcard_name(const char *name, bool group_allowed)
+{
+	size_t len = name != NULL ? strlen(name) : 0;
+	if (len == 0 || len > CARDDAV_NAME_MAX)
+		return NULL;
+	const char *dot = group_allowed ? strchr(name, '.') : NULL;
+	for (const char *p = name; *p != '\0'; p++) {
+		if (!g_ascii_isalnum(*p) && *p != '-' && p != dot)
+			return NULL;
+	}
+	if (dot == name || (dot != NULL && dot[1] == '\0'))
+		return NULL;
+	return g_ascii_strup(name, -1);
+}
+
+static void address_data_clear(struct dav_carddav_address_data *d)
+{
+	for (size_t i = 0; i < d->n_props; i++)
+		g_free(d->props[i].name);
+	g_free(d->props);
+	memset(d, 0, sizeof(*d));
+}
+
+static int address_data_type(xmlNode *ad, struct dav_carddav_address_data *d, const char **cond_r,
+                             struct ox_error *err)
+{
+	char *type = dav_xml_attr(ad, "content-type"), *version = dav_xml_attr(ad, "version");
+	int ret = 0;
+	if (type != NULL && g_ascii_strcasecmp(g_strstrip(type), "text/vcard") != 0)
+		ret = ox_error_set(err, OX_ERR_INVALID, "address data is text/vcard");
+	else if (version != NULL && strcmp(version, "3.0") != 0 && strcmp(version, "4.0") != 0)
+		ret = ox_error_set(err, OX_ERR_INVALID, "vCard versions are 3.0 and 4.0");
+	else if (version != NULL)
+		d->version = version[0] - '0';
+	if (ret < 0)
+		*cond_r = "supported-address-data";
+	g_free(type);
+	g_free(version);
+	return ret;
+}
+
+/* RFC 6352 10.4: (allprop | prop*) and the media type asked for. */
+static int address_data(xmlNode *ad, struct dav_carddav_address_data *d, const char **cond_r,
+                        struct ox_error *err)
+{
+	address_data_clear(d);
+	if (address_data_type(ad, d, cond_r, err) < 0)
+		return -1;
+	bool allprop = false;
+	for (xmlNode *c = dav_xml_element(ad->children); c != NULL; c = dav_xml_element(c->next)) {
+		if (dav_xml_is(c, CARDDAV_NS, "allprop") && d->n_props == 0) {
+			allprop = true;
+			continue;
+		}
+		if (!dav_xml_is(c, CARDDAV_NS, "prop") || allprop)
+			return ox_error_set(err, OX_ERR_INVALID,
+			                    "address-data holds allprop or prop elements");
+		if (d->n_props >= CARDDAV_ADDRESS_PROPS_MAX)
+			return ox_error_set(err, OX_ERR_LIMIT, "at most %d props in address-data",
+			                    CARDDAV_ADDRESS_PROPS_MAX);
+		char *name = dav_xml_attr(c, "name"), *novalue = dav_xml_attr(c, "novalue");
+		char *upper = vcard_name(name, true);
+		bool ok = upper != NULL && (novalue == NULL || strcmp(novalue, "yes") == 0 ||
+		                            strcmp(novalue, "no") == 0);
+		if (ok) {
+			if (d->props == NULL)
+				d->props =
+					g_new0(struct pim_vcard_select, CARDDAV_ADDRESS_PROPS_MAX);
+			d->props[d->n_props].name = upper;
+			d->props[d->n_props++].novalue =
+				novalue != NULL && strcmp(novalue, "yes") == 0;
+		}
+		g_free(name);
+		g_free(novalue);
+		if (!ok) {
+			g_free(upper);
+			return ox_error_set(err, OX_ERR_INVALID,
+			                    "a prop names a vCard property; novalue is yes or no");
+		}
+	}
+	return 0;
+}
+
+static int read_props(xmlNode *prop, struct dav_carddav_report *r, const char **cond_r,
+                      struct ox_error *err)
+{
+	for (xmlNode *c = dav_xml_element(prop->children); c != NULL;
+	     c = dav_xml_element(c->next)) {
+		if (dav_xml_is(c, CARDDAV_NS, "address-data") &&
+		    address_data(c, &r->data, cond_r, err) < 0)
+			return -1;
+		const char *ns = c->ns != NULL ? (const char *)c->ns->href : "";
+		struct dav_prop_name pn = {g_strdup(ns), g_strdup((const char *)c->name)};
+		g_array_append_val(r->pf.props, pn);
+	}
+	return 0;
 }
 
 /* test="anyof" (the default) or "allof": 0, or -1 when neither. */
@@ -182,32 +296,88 @@ static int text_match(xmlNode *tm, struct pim_contact_text_match *m, const char 
 	return ret;
 }
 
+/* RFC 6352 10.5.2: (is-not-defined | text-match)? on one parameter. */
+static int param_filter(xmlNode *pf, struct pim_contact_param_filter *f, const char **cond_r,
+                        struct ox_error *err)
+{
+	char *name = dav_xml_attr(pf, "name");
+	f->name = vcard_name(name, false);
+	g_free(name);
+	if (f->name == NULL)
+		return unsupported(cond_r, err, "a param-filter without a parameter name");
+	xmlNode *c = dav_xml_element(pf->children);
+	if (c != NULL && dav_xml_element(c->next) != NULL)
+		return ox_error_set(err, OX_ERR_INVALID,
+		                    "a param-filter holds one is-not-defined or text-match");
+	if (c == NULL)
+		return 0;
+	if (dav_xml_is(c, CARDDAV_NS, "is-not-defined")) {
+		f->is_not_defined = true;
+		return 0;
+	}
+	if (!dav_xml_is(c, CARDDAV_NS, "text-match"))
+		return unsupported(cond_r, err, (const char *)c->name);
+	f->match = g_new0(struct pim_contact_text_match, 1);
+	return text_match(c, f->match, cond_r, err);
+}
+
+/* The property a prop-filter names: an indexed field when the index holds
+ * it, else its name for matching on the text. */
+static int prop_filter_name(xmlNode *pf, struct pim_contact_prop_filter *f, const char **cond_r,
+                            struct ox_error *err)
+{
+	char *attr = dav_xml_attr(pf, "name");
+	char *name = vcard_name(attr, true);
+	g_free(attr);
+	if (name == NULL)
+		return unsupported(cond_r, err, "a prop-filter without a vCard property name");
+	if (field_named(name, &f->field) == 0)
+		g_free(name);
+	else
+		f->name = name;
+	return 0;
+}
+
+static int prop_filter_child(xmlNode *c, struct pim_contact_prop_filter *f, const char **cond_r,
+                             struct ox_error *err)
+{
+	if (dav_xml_is(c, CARDDAV_NS, "is-not-defined")) {
+		f->is_not_defined = true;
+		return 0;
+	}
+	if (dav_xml_is(c, CARDDAV_NS, "text-match")) {
+		if (f->n_matches >= CARDDAV_FILTERS_MAX)
+			return ox_error_set(err, OX_ERR_LIMIT,
+			                    "at most %d text-matches in a prop-filter",
+			                    CARDDAV_FILTERS_MAX);
+		return text_match(c, &f->matches[f->n_matches++], cond_r, err);
+	}
+	if (dav_xml_is(c, CARDDAV_NS, "param-filter")) {
+		if (f->n_params >= CARDDAV_FILTERS_MAX)
+			return ox_error_set(err, OX_ERR_LIMIT,
+			                    "at most %d param-filters in a prop-filter",
+			                    CARDDAV_FILTERS_MAX);
+		if (f->params == NULL)
+			f->params = g_new0(struct pim_contact_param_filter, CARDDAV_FILTERS_MAX);
+		return param_filter(c, &f->params[f->n_params++], cond_r, err);
+	}
+	return unsupported(cond_r, err, (const char *)c->name);
+}
+
+/* RFC 6352 10.5.1: is-not-defined | (text-match*, param-filter*). */
 static int prop_filter(xmlNode *pf, struct pim_contact_prop_filter *f, const char **cond_r,
                        struct ox_error *err)
 {
-	char *name = dav_xml_attr(pf, "name");
-	int r = field_named(name, &f->field);
-	g_free(name);
-	if (r < 0)
-		return unsupported(cond_r, err, "a property other than FN, N, EMAIL, TEL, UID");
+	if (prop_filter_name(pf, f, cond_r, err) < 0)
+		return -1;
 	if (test_attr(pf, &f->allof) < 0)
 		return ox_error_set(err, OX_ERR_INVALID, "test is anyof or allof");
 	f->matches = g_new0(struct pim_contact_text_match, CARDDAV_FILTERS_MAX);
 	for (xmlNode *c = dav_xml_element(pf->children); c != NULL; c = dav_xml_element(c->next)) {
-		if (dav_xml_is(c, CARDDAV_NS, "is-not-defined")) {
-			f->is_not_defined = true;
-		} else if (dav_xml_is(c, CARDDAV_NS, "text-match")) {
-			if (f->n_matches >= CARDDAV_FILTERS_MAX)
-				return ox_error_set(err, OX_ERR_LIMIT,
-				                    "at most %d text-matches in a prop-filter",
-				                    CARDDAV_FILTERS_MAX);
-			if (text_match(c, &f->matches[f->n_matches++], cond_r, err) < 0)
-				return -1;
-		} else {
-			return unsupported(cond_r, err, (const char *)c->name);
-		}
+		if (prop_filter_child(c, f, cond_r, err) < 0)
+			return -1;
 	}
-	if (f->is_not_defined && f->n_matches > 0)
+	if (f->is_not_defined && (f->n_matches > 0 || f->n_params > 0))
 		return ox_error_set(err, OX_ERR_INVALID, "is-not-defined stands alone");
 	return 0;
 }
@@ -250,7 +420,7 @@ static int report_child(xmlNode *c, struct dav_carddav_report *r, bool *have_fil
 	bool query = r->kind == CARDDAV_REPORT_QUERY;
 	if (dav_xml_is(c, DAV_NS, "prop")) {
 		r->pf.kind = DAV_PROPFIND_PROP;
-		read_props(c, &r->pf);
+		return read_props(c, r, cond_r, err);
 	} else if (dav_xml_is(c, DAV_NS, "allprop")) {
 		r->pf.kind = DAV_PROPFIND_ALLPROP;
 	} else if (dav_xml_is(c, DAV_NS, "propname")) {
@@ -306,6 +476,7 @@ int dav_carddav_parse_report(const char *body, size_t len, struct dav_carddav_re
 void dav_carddav_report_clear(struct dav_carddav_report *r)
 {
 	dav_propfind_clear(&r->pf);
+	address_data_clear(&r->data);
 	pim_contact_query_clear(&r->q);
 	if (r->hrefs != NULL)
 		g_ptr_array_unref(r->hrefs);

@@ -8,6 +8,7 @@
 #include "directory/directory.h"
 #include "http/http.h"
 
+#include <libxml/tree.h>
 #include <string.h>
 
 #define CS_NS "http://calendarserver.org/ns/"
@@ -27,7 +28,10 @@ struct card_res {
 	int64_t owner;
 	struct pim_addressbook book; /* CARD_BOOK (when it exists) and CARD_CONTACT */
 	struct pim_contact contact;  /* CARD_CONTACT that exists */
+	char *name;                  /* CARD_CONTACT: its segment, mapped or not */
 	char *data;                  /* the vCard when a report already has it */
+	/* What a report's address-data asks for, or NULL: the whole card. */
+	const struct dav_carddav_address_data *want;
 };
 
 static struct card_res *card_of(struct dav_resource *res)
@@ -40,16 +44,10 @@ static void card_release(struct dav_resource *res)
 	struct card_res *cr = res->pdata;
 	pim_addressbook_clear(&cr->book);
 	pim_contact_clear(&cr->contact);
+	g_free(cr->name);
 	g_free(cr->data);
 	g_free(cr);
 	res->pdata = NULL;
-}
-
-static void copy_book(struct pim_addressbook *dst, const struct pim_addressbook *src)
-{
-	*dst = *src;
-	dst->segment = g_strdup(src->segment);
-	dst->display_name = g_strdup(src->display_name);
 }
 
 static void copy_contact(struct pim_contact *dst, const struct pim_contact *src)
@@ -63,7 +61,8 @@ static void copy_contact(struct pim_contact *dst, const struct pim_contact *src)
 	dst->tels = g_strdup(src->tels);
 }
 
-static void describe_book(struct dav_resource *res, const struct pim_addressbook *book)
+static void describe_book(struct dav_resource *res, const struct pim_addressbook *book,
+                          int64_t actor)
 {
 	res->exists = res->collection = true;
 	res->parent_exists = true;
@@ -71,6 +70,14 @@ static void describe_book(struct dav_resource *res, const struct pim_addressbook
 	g_free(res->display_name);
 	res->display_name = g_strdup(book->display_name);
 	res->created = book->created;
+	/* GET answers the whole book as one text/vcard stream, as a
+	 * calendar answers one VCALENDAR; the ETag follows its state. */
+	g_free(res->content_type);
+	res->content_type = g_strdup(VCARD_TYPE);
+	char etag[PIM_BOOK_ETAG_MAX];
+	pim_addressbook_etag(book, actor, etag);
+	g_free(res->etag);
+	res->etag = g_strdup(etag);
 }
 
 static void describe_contact(struct dav_resource *res, const struct pim_contact *c)
@@ -85,6 +92,20 @@ static void describe_contact(struct dav_resource *res, const struct pim_contact 
 	res->etag = g_strdup(c->etag);
 	res->created = c->created;
 	res->modified = c->modified;
+}
+
+/* The contact `name` in the book res->pdata holds. */
+static int lookup_contact(struct dav_request *rq, struct dav_resource *res, const char *name,
+                          struct ox_error *err)
+{
+	struct card_res *cr = card_of(res);
+	res->parent_exists = true;
+	cr->kind = CARD_CONTACT;
+	cr->name = g_strdup(name);
+	int r = pim_contact_find(rq->store, rq->user, &cr->book, name, &cr->contact, err);
+	if (r > 0)
+		describe_contact(res, &cr->contact);
+	return r;
 }
 
 static int card_lookup(struct dav_request *rq, char **segs, size_t n, struct dav_resource *res,
@@ -115,14 +136,10 @@ static int card_lookup(struct dav_request *rq, char **segs, size_t n, struct dav
 	if (r <= 0)
 		return r;
 	if (n == 2) {
-		describe_book(res, &cr->book);
+		describe_book(res, &cr->book, rq->user);
 		return 1;
 	}
-	res->parent_exists = true;
-	r = pim_contact_find(rq->store, rq->user, &cr->book, segs[2], &cr->contact, err);
-	if (r > 0)
-		describe_contact(res, &cr->contact);
-	return r;
+	return lookup_contact(rq, res, segs[2], err);
 }
 
 /* --- members --- */
@@ -141,9 +158,9 @@ static int book_member(const struct pim_addressbook *book, void *ctx)
 	struct card_res *cr = g_new0(struct card_res, 1);
 	cr->kind = CARD_BOOK;
 	cr->owner = c->parent->owner;
-	copy_book(&cr->book, book);
+	pim_addressbook_copy(&cr->book, book);
 	res.pdata = cr;
-	describe_book(&res, book);
+	describe_book(&res, book, c->rq->user);
 	int r = c->fn(book->segment, &res, c->ctx);
 	dav_resource_clear(c->rq, &res);
 	return r;
@@ -156,8 +173,9 @@ static int contact_member(const struct pim_contact *contact, const char *data, v
 	struct card_res *cr = g_new0(struct card_res, 1);
 	cr->kind = CARD_CONTACT;
 	cr->owner = c->parent->owner;
-	copy_book(&cr->book, &c->parent->book);
+	pim_addressbook_copy(&cr->book, &c->parent->book);
 	copy_contact(&cr->contact, contact);
+	cr->name = g_strdup(contact->name);
 	cr->data = g_strdup(data);
 	res.pdata = cr;
 	describe_contact(&res, contact);
@@ -181,10 +199,26 @@ static int card_members(struct dav_request *rq, struct dav_resource *coll, dav_m
 
 /* --- content --- */
 
+struct export_sink {
+	dav_sink_fn *sink;
+	void *ctx;
+};
+
+static int export_write(const char *text, size_t len, void *ctx)
+{
+	struct export_sink *x = ctx;
+	return x->sink(text, len, x->ctx);
+}
+
 static int card_get(struct dav_request *rq, struct dav_resource *res, uint64_t offset,
                     uint64_t length, dav_sink_fn *sink, void *ctx, struct ox_error *err)
 {
 	struct card_res *cr = card_of(res);
+	if (cr->kind == CARD_BOOK && res->exists) {
+		struct export_sink x = {sink, ctx};
+		return pim_addressbook_export(rq->store, rq->user, &cr->book, export_write, &x,
+		                              err);
+	}
 	if (cr->kind != CARD_CONTACT || !res->exists)
 		return ox_error_set(err, OX_ERR_NOT_FOUND, "no such contact");
 	char *data = NULL;
@@ -296,31 +330,64 @@ static int card_mkcol(struct dav_request *rq, struct dav_resource *res, struct o
 	return r;
 }
 
-/* --- properties --- */
+/* --- COPY and MOVE (RFC 6352 6.3.2.1) --- */
 
-static void privileges(GString *out, const struct folder_perm *rights)
+/* The href of a contact in the destination's book, for no-uid-conflict. */
+static char *destination_href(struct dav_request *rq, const char *name)
 {
-	static const struct {
-		unsigned bit;
-		const char *xml;
-	} privs[] = {
-		{DAV_PRIV_READ, "<D:read/>"},
-		{DAV_PRIV_WRITE_CONTENT, "<D:write-content/>"},
-		{DAV_PRIV_WRITE_PROPERTIES, "<D:write-properties/>"},
-		{DAV_PRIV_BIND, "<D:bind/>"},
-		{DAV_PRIV_UNBIND, "<D:unbind/>"},
-		{DAV_PRIV_READ_ACL, "<D:read-acl/>"},
-		{DAV_PRIV_WRITE_ACL, "<D:write-acl/>"},
-		{DAV_PRIV_READ_CURRENT_USER_PRIVILEGE_SET, "<D:read-current-user-privilege-set/>"},
-	};
-	unsigned bits = folder_perm_to_dav(rights);
-	g_string_append(out, "<D:current-user-privilege-set>");
-	for (size_t i = 0; i < G_N_ELEMENTS(privs); i++) {
-		if (bits & privs[i].bit)
-			g_string_append_printf(out, "<D:privilege>%s</D:privilege>", privs[i].xml);
+	size_t n = 0;
+	const char *dest = http_request_header(rq->ex, "Destination");
+	char **segs = dest != NULL ? dav_target_segs(rq, dest, &n) : NULL;
+	char *href = NULL;
+	if (segs != NULL && n == 3) {
+		char *at[3] = {segs[0], segs[1], (char *)name};
+		href = dav_href(rq, at, 3, false);
 	}
-	g_string_append(out, "</D:current-user-privilege-set>");
+	g_strfreev(segs);
+	return href;
 }
+
+/* Contacts only, between address books the user may write (the global
+ * one only as a source of copies); the engine has removed an overwritten
+ * destination in the same transaction. */
+static int card_transfer(struct dav_request *rq, struct dav_resource *src, struct dav_resource *dst,
+                         bool move, struct ox_error *err)
+{
+	struct card_res *from = card_of(src), *to = card_of(dst);
+	if (from->kind != CARD_CONTACT || to->kind != CARD_CONTACT || to->book.folder_id == 0 ||
+	    to->book.global)
+		return ox_error_set(
+			err, OX_ERR_PERM,
+			"contacts are copied and moved into address books you may write");
+	enum pim_contact_reject why = PIM_CONTACT_REJECT_NONE;
+	char *conflict = NULL;
+	int r = pim_contact_transfer(rq->store, rq->user, &from->book, &from->contact, &to->book,
+	                             to->name, move, &why, &conflict, err);
+	if (r < 0 && why != PIM_CONTACT_REJECT_NONE) {
+		set_condition(rq, why == PIM_CONTACT_REJECT_UID ? 409 : 403,
+		              reject_conditions[why]);
+		if (conflict != NULL) {
+			g_free(rq->error_href);
+			rq->error_href = destination_href(rq, conflict);
+		}
+	}
+	g_free(conflict);
+	return r;
+}
+
+static int card_copy(struct dav_request *rq, struct dav_resource *src, struct dav_resource *dst,
+                     bool recursive, struct ox_error *err)
+{
+	return card_transfer(rq, src, dst, false, err);
+}
+
+static int card_move(struct dav_request *rq, struct dav_resource *src, struct dav_resource *dst,
+                     struct ox_error *err)
+{
+	return card_transfer(rq, src, dst, true, err);
+}
+
+/* --- properties --- */
 
 static int address_data(struct dav_request *rq, struct card_res *cr, GString *out)
 {
@@ -330,9 +397,14 @@ static int address_data(struct dav_request *rq, struct card_res *cr, GString *ou
 	if (data == NULL &&
 	    pim_contact_read(rq->store, rq->user, &cr->book, &cr->contact, &data, &len, &err) < 0)
 		return 0;
+	/* RFC 6352 10.4.2: only the properties the report names. */
+	char *part = cr->want != NULL && cr->want->n_props > 0
+	                     ? pim_vcard_select(data, cr->want->props, cr->want->n_props)
+	                     : NULL;
 	/* XML parsers turn a literal CR LF into LF: a character reference
 	 * keeps the card byte for byte. */
-	char *esc = dav_xml_escape(data);
+	char *esc = dav_xml_escape(part != NULL ? part : data);
+	g_free(part);
 	gchar **parts = g_strsplit(esc, "\r", -1);
 	char *kept = g_strjoinv("&#13;", parts);
 	g_string_append_printf(
@@ -357,10 +429,6 @@ static int dav_prop(struct dav_request *rq, struct card_res *cr, const char *nam
 		                     "</D:supported-report-set>");
 		return 1;
 	}
-	if (strcmp(name, "current-user-privilege-set") == 0 && cr->kind >= CARD_BOOK) {
-		privileges(out, &cr->book.rights);
-		return 1;
-	}
 	return 0;
 }
 
@@ -381,6 +449,14 @@ static int carddav_prop(struct dav_request *rq, struct card_res *cr, const char 
 		                     "version=\"3.0\"/><CR:address-data-type "
 		                     "content-type=\"text/vcard\" version=\"4.0\"/>"
 		                     "</CR:supported-address-data>");
+	} else if (strcmp(name, "supported-collation-set") == 0 && book) {
+		/* RFC 6352 8.3.1. */
+		g_string_append(out,
+		                "<CR:supported-collation-set xmlns:CR=\"" CARDDAV_NS "\">"
+		                "<CR:supported-collation>i;ascii-casemap</CR:supported-collation>"
+		                "<CR:supported-collation>i;octet</CR:supported-collation>"
+		                "<CR:supported-collation>i;unicode-casemap"
+		                "</CR:supported-collation></CR:supported-collation-set>");
 	} else if (strcmp(name, "max-resource-size") == 0 && book) {
 		g_string_append_printf(out,
 		                       "<CR:max-resource-size xmlns:CR=\"" CARDDAV_NS "\">%d"
@@ -414,11 +490,87 @@ static int card_live_prop(struct dav_request *rq, struct dav_resource *res, cons
 	return 0;
 }
 
+/* RFC 3744: an address book's permissions are its folder's, and so are
+ * its contacts'; the global address book has none, everyone of the
+ * context reads it. The engine shows them (dav-acl.c). */
+static bool card_acl_source(struct dav_request *rq, struct dav_resource *res,
+                            struct dav_acl_source *src_r)
+{
+	struct card_res *cr = card_of(res);
+	if (cr == NULL || cr->kind < CARD_BOOK)
+		return false;
+	src_r->folder_id = cr->book.global ? 0 : cr->book.folder_id;
+	src_r->read_only = cr->book.global;
+	src_r->object = cr->kind == CARD_CONTACT;
+	return true;
+}
+
 static enum dav_prop_kind card_prop_kind(const char *ns, const char *name)
 {
+	if (strcmp(ns, DAV_NS) == 0 && strcmp(name, "displayname") == 0)
+		return DAV_PROP_WRITABLE;
+	/* RFC 6352 6.2.1: the description is the client's, kept as a dead
+	 * property; the other CardDAV properties say what the server does. */
+	if (strcmp(ns, CARDDAV_NS) == 0 && strcmp(name, "addressbook-description") == 0)
+		return DAV_PROP_DEAD;
 	if (strcmp(ns, CARDDAV_NS) == 0 || strcmp(ns, CS_NS) == 0)
 		return DAV_PROP_PROTECTED;
 	return DAV_PROP_DEAD;
+}
+
+static int card_props(struct dav_request *rq, struct dav_resource *res, dav_prop_fn *fn, void *ctx,
+                      struct ox_error *err)
+{
+	struct card_res *cr = card_of(res);
+	if (cr == NULL || cr->kind != CARD_BOOK || !res->exists)
+		return 0;
+	return pim_addressbook_props(rq->store, rq->user, &cr->book, fn, ctx, err);
+}
+
+/* The text of a DAV:displayname element (the value PROPPATCH hands on). */
+static char *element_text(const char *xml, struct ox_error *err)
+{
+	xmlDoc *doc = dav_xml_parse(xml, strlen(xml), err);
+	if (doc == NULL)
+		return NULL;
+	xmlChar *text = xmlNodeGetContent(xmlDocGetRootElement(doc));
+	char *copy = g_strdup(text != NULL ? (const char *)text : "");
+	xmlFree(text);
+	xmlFreeDoc(doc);
+	return copy;
+}
+
+/* PROPPATCH on an address book: DAV:displayname names it, everything
+ * else the engine lets through is a dead property (the description
+ * too); all or nothing in one transaction of the service. */
+static int card_proppatch(struct dav_request *rq, struct dav_resource *res,
+                          const struct dav_prop_op *ops, size_t n, struct ox_error *err)
+{
+	struct card_res *cr = card_of(res);
+	if (cr->kind != CARD_BOOK)
+		return ox_error_set(err, OX_ERR_PERM, "properties are set on address books");
+	struct pim_book_prop_op *dead = g_new0(struct pim_book_prop_op, n > 0 ? n : 1);
+	size_t n_dead = 0;
+	bool set_name = false;
+	char *name = NULL;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (strcmp(ops[i].ns, DAV_NS) == 0 && strcmp(ops[i].name, "displayname") == 0) {
+			set_name = true;
+			g_free(name);
+			name = ops[i].value != NULL ? element_text(ops[i].value, err) : NULL;
+			r = ops[i].value != NULL && name == NULL ? -1 : 0;
+		} else {
+			dead[n_dead++] =
+				(struct pim_book_prop_op){ops[i].ns, ops[i].name, ops[i].value};
+		}
+	}
+	if (r == 0)
+		r = pim_addressbook_patch(rq->store, rq->user, &cr->book, set_name, name, dead,
+		                          n_dead, err);
+	g_free(name);
+	g_free(dead);
+	return r;
 }
 
 /* --- REPORT --- */
@@ -435,9 +587,97 @@ static void status_response(struct dav_ms *ms, const char *href, const char *sta
 	g_free(esc);
 }
 
-static void multiget(struct dav_request *rq, struct dav_carddav_report *r)
+/* Whether the card is in the vCard version address-data asked for: the
+ * server does not convert between 3.0 and 4.0. */
+static bool in_version(struct dav_request *rq, struct card_res *cr, int version)
+{
+	size_t len;
+	struct ox_error err;
+	if (cr->data == NULL && pim_contact_read(rq->store, rq->user, &cr->book, &cr->contact,
+	                                         &cr->data, &len, &err) < 0)
+		return true; /* address-data will be missing, as for any unreadable card */
+	return pim_vcard_version(cr->data) == version;
+}
+
+/* One contact's response to a report, or RFC 6352 8.7.2's refusal of a
+ * conversion the server cannot make. */
+static void report_response(struct dav_request *rq, struct dav_ms *ms,
+                            const struct dav_carddav_report *r, char **segs, size_t n,
+                            struct dav_resource *res)
+{
+	struct card_res *cr = card_of(res);
+	cr->want = &r->data;
+	if (r->data.version != 0 && !in_version(rq, cr, r->data.version)) {
+		char *href = dav_href(rq, segs, n, false);
+		char *error = g_strdup_printf(
+			"<D:error><CR:supported-address-data-conversion xmlns:CR=\"" CARDDAV_NS
+			"\"/></D:error><D:responsedescription>the card is not vCard %d.0 and "
+			"is not converted</D:responsedescription>",
+			r->data.version);
+		status_response(ms, href, "415 Unsupported Media Type", error);
+		g_free(error);
+		g_free(href);
+		return;
+	}
+	GString *out = g_string_new(NULL);
+	dav_response_xml(rq, &r->pf, segs, n, res, out);
+	dav_ms_append(ms, out->str);
+	g_string_free(out, TRUE);
+}
+
+/* The address book of the previous href, so that a multiget of many
+ * contacts of one book (the global one above all) finds it once. */
+struct book_memo {
+	char *home, *segment;
+	int64_t owner;
+	struct pim_addressbook book;
+};
+
+static void book_memo_clear(struct book_memo *m)
+{
+	g_free(m->home);
+	g_free(m->segment);
+	pim_addressbook_clear(&m->book);
+	memset(m, 0, sizeof(*m));
+}
+
+static int multiget_lookup(struct dav_request *rq, struct book_memo *memo, char **segs, size_t n,
+                           struct dav_resource *res, struct ox_error *err)
+{
+	if (n == 3 && memo->home != NULL && strcmp(segs[0], memo->home) == 0 &&
+	    strcmp(segs[1], memo->segment) == 0) {
+		memset(res, 0, sizeof(*res));
+		struct card_res *cr = g_new0(struct card_res, 1);
+		res->pdata = cr;
+		cr->owner = memo->owner;
+		pim_addressbook_copy(&cr->book, &memo->book);
+		return lookup_contact(rq, res, segs[2], err);
+	}
+	int r = card_lookup(rq, segs, n, res, err);
+	struct card_res *cr = card_of(res);
+	if (n == 3 && cr != NULL && cr->kind == CARD_CONTACT && cr->book.segment != NULL) {
+		book_memo_clear(memo);
+		memo->home = g_strdup(segs[0]);
+		memo->segment = g_strdup(segs[1]);
+		memo->owner = cr->owner;
+		pim_addressbook_copy(&memo->book, &cr->book);
+	}
+	return r;
+}
+
+static void multiget(struct dav_request *rq, struct dav_resource *coll,
+                     struct dav_carddav_report *r)
 {
 	struct dav_ms ms;
+	struct book_memo memo = {0};
+	struct card_res *cr = card_of(coll);
+	/* The book the request names is already described. */
+	if (cr->kind == CARD_BOOK && coll->exists) {
+		memo.home = g_strdup(rq->segs[0]);
+		memo.segment = g_strdup(rq->segs[1]);
+		memo.owner = cr->owner;
+		pim_addressbook_copy(&memo.book, &cr->book);
+	}
 	dav_ms_begin(&ms, rq, 207);
 	for (guint i = 0; i < r->hrefs->len && !ms.failed; i++) {
 		const char *href = g_ptr_array_index(r->hrefs, i);
@@ -445,18 +685,16 @@ static void multiget(struct dav_request *rq, struct dav_carddav_report *r)
 		char **segs = dav_target_segs(rq, href, &n);
 		struct dav_resource res = {0};
 		struct ox_error err;
-		if (segs != NULL && card_lookup(rq, segs, n, &res, &err) > 0 && !res.collection) {
-			GString *out = g_string_new(NULL);
-			dav_response_xml(rq, &r->pf, segs, n, &res, out);
-			dav_ms_append(&ms, out->str);
-			g_string_free(out, TRUE);
-		} else {
+		if (segs != NULL && multiget_lookup(rq, &memo, segs, n, &res, &err) > 0 &&
+		    !res.collection)
+			report_response(rq, &ms, r, segs, n, &res);
+		else
 			status_response(&ms, href, "404 Not Found", "");
-		}
 		dav_resource_clear(rq, &res);
 		g_strfreev(segs);
 	}
 	dav_ms_end(&ms);
+	book_memo_clear(&memo);
 }
 
 struct query_ctx {
@@ -473,10 +711,7 @@ static int query_member(const char *name, struct dav_resource *member, void *ctx
 	if (q->only != NULL && strcmp(name, q->only) != 0)
 		return 0;
 	char *segs[3] = {q->rq->segs[0], q->rq->segs[1], (char *)name};
-	GString *out = g_string_new(NULL);
-	dav_response_xml(q->rq, &q->r->pf, segs, 3, member, out);
-	dav_ms_append(&q->ms, out->str);
-	g_string_free(out, TRUE);
+	report_response(q->rq, &q->ms, q->r, segs, 3, member);
 	return q->ms.failed ? -1 : 0;
 }
 
@@ -523,7 +758,7 @@ static void card_report(struct dav_request *rq, struct dav_resource *res, const 
 	else if (ret < 0)
 		dav_reply_error(rq, &err);
 	else if (r.kind == CARDDAV_REPORT_MULTIGET)
-		multiget(rq, &r);
+		multiget(rq, res, &r);
 	else
 		query(rq, res, &r);
 	dav_carddav_report_clear(&r);
@@ -555,6 +790,21 @@ static int card_changes(struct dav_request *rq, struct dav_resource *coll, int64
 
 /* --- extended MKCOL (RFC 5689, RFC 6352 6.3.1) --- */
 
+/* RFC 6352 6.3.1.1: MKCOL may set the description; a book that cannot
+ * keep it is not left behind. */
+static int describe_new_book(struct dav_request *rq, struct pim_addressbook *book,
+                             const char *description, struct ox_error *err)
+{
+	if (description == NULL)
+		return 0;
+	struct pim_book_prop_op op = {CARDDAV_NS, "addressbook-description", description};
+	if (pim_addressbook_patch(rq->store, rq->user, book, false, NULL, &op, 1, err) == 0)
+		return 0;
+	struct ox_error ignored;
+	pim_addressbook_delete(rq->store, rq->user, book, &ignored);
+	return -1;
+}
+
 static void mkcol_checked(struct dav_request *rq, struct dav_carddav_mkcol *mk)
 {
 	struct dav_resource res = {0};
@@ -570,8 +820,11 @@ static void mkcol_checked(struct dav_request *rq, struct dav_carddav_mkcol *mk)
 		http_reply_status(rq->ex, 409, "address books are made in an address book home\n");
 	else if (cr->owner != rq->user)
 		http_reply_status(rq->ex, 403, "address books are made in your own home\n");
+	else if (mk->description != NULL && strlen(mk->description) > PIM_BOOK_PROP_VALUE_MAX)
+		http_reply_status(rq->ex, 413, "the description is too long\n");
 	else if (pim_addressbook_create(rq->store, rq->user, rq->segs[1], mk->display_name, &book,
-	                                &err) < 0)
+	                                &err) < 0 ||
+	         describe_new_book(rq, &book, mk->description, &err) < 0)
 		dav_reply_error(rq, &err);
 	else
 		http_reply_status(rq->ex, 201, NULL);
@@ -615,10 +868,10 @@ const struct dav_provider dav_carddav_provider = {
 	.put = card_put,
 	.mkcol = card_mkcol,
 	.remove = card_remove,
-	.copy = dav_refuse_copy,
-	.move = dav_refuse_move,
-	.props = dav_no_props,
-	.proppatch = dav_refuse_proppatch,
+	.copy = card_copy,
+	.move = card_move,
+	.props = card_props,
+	.proppatch = card_proppatch,
 	.locks = dav_no_locks,
 	.lock_create = dav_refuse_lock_create,
 	.lock_refresh = dav_refuse_lock_refresh,
@@ -630,4 +883,5 @@ const struct dav_provider dav_carddav_provider = {
 	.prop_kind = card_prop_kind,
 	.report = card_report,
 	.changes = card_changes,
+	.acl_source = card_acl_source,
 };

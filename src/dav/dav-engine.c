@@ -8,6 +8,7 @@
 #include "http/http-auth.h"
 #include "http/http-error.h"
 #include "http/http.h"
+#include "store/store.h"
 
 #include <libxml/parser.h>
 #include <string.h>
@@ -18,7 +19,7 @@
 /* Chosen by the longest prefix, so the order here does not matter. */
 static const struct dav_provider *const providers[] = {
 	&dav_root_provider,   &dav_principal_provider, &dav_files_provider,
-	&dav_caldav_provider, &dav_carddav_provider,
+	&dav_caldav_provider, &dav_carddav_provider,   &dav_group_principal_provider,
 };
 
 static const struct {
@@ -29,12 +30,12 @@ static const struct {
 	{"GET", dav_get},         {"HEAD", dav_get},          {"PUT", dav_put},
 	{"DELETE", dav_delete},   {"MKCOL", dav_mkcol},       {"COPY", dav_copy},
 	{"MOVE", dav_move},       {"LOCK", dav_lock},         {"UNLOCK", dav_unlock},
-	{"REPORT", dav_report},
+	{"REPORT", dav_report},   {"ACL", dav_acl},
 };
 
 #define DAV_ALLOW                                                                                  \
 	"OPTIONS, PROPFIND, PROPPATCH, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, LOCK, UNLOCK, "  \
-	"REPORT"
+	"REPORT, ACL"
 
 /* --- paths --- */
 
@@ -101,10 +102,15 @@ static char *raw_path(const char *target)
 
 char **dav_target_segs(const struct dav_request *rq, const char *target, size_t *n_r)
 {
+	return dav_url_segs(target, rq->provider->prefix, n_r);
+}
+
+char **dav_url_segs(const char *target, const char *prefix, size_t *n_r)
+{
 	char *raw = raw_path(target);
 	if (raw == NULL)
 		return NULL;
-	char **segs = split_segments(raw, rq->provider->prefix, n_r);
+	char **segs = split_segments(raw, prefix, n_r);
 	g_free(raw);
 	return segs;
 }
@@ -122,11 +128,10 @@ char *dav_path_join(char **segs, size_t n)
 
 char *dav_href(const struct dav_request *rq, char **segs, size_t n, bool collection)
 {
-	GString *s = g_string_new(rq->provider->prefix);
+	GString *s = g_string_sized_new(128);
+	g_string_append(s, rq->provider->prefix);
 	for (size_t i = 0; i < n; i++) {
-		char *esc = g_uri_escape_string(segs[i], "!$&'()*+,;=:@-._~", FALSE);
-		g_string_append(s, esc);
-		g_free(esc);
+		g_string_append_uri_escaped(s, segs[i], "!$&'()*+,;=:@-._~", FALSE);
 		if (i + 1 < n || collection)
 			g_string_append_c(s, '/');
 	}
@@ -175,14 +180,20 @@ void dav_reply_condition(struct dav_request *rq, int status, const char *ns, con
 	/* The reason for people, beside the condition for programs (in the
 	 * element SabreDAV uses, which clients already show). */
 	char *text = message != NULL ? dav_xml_escape(message) : NULL;
+	/* Some conditions name the resource in the way (RFC 4791 5.3.2.1). */
+	char *href = rq->error_href != NULL ? dav_xml_escape(rq->error_href) : NULL;
+	char *element = href != NULL ? g_strdup_printf("<X:%s><D:href>%s</D:href></X:%s>",
+	                                               condition, href, condition)
+	                             : g_strdup_printf("<X:%s/>", condition);
 	char *body = g_strdup_printf(
 		"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-		"<D:error xmlns:D=\"DAV:\" xmlns:X=\"%s\"><X:%s/>%s%s%s</D:error>\n",
-		esc, condition,
-		text != NULL ? "<S:message xmlns:S=\"http://sabredav.org/ns\">" : "",
+		"<D:error xmlns:D=\"DAV:\" xmlns:X=\"%s\">%s%s%s%s</D:error>\n",
+		esc, element, text != NULL ? "<S:message xmlns:S=\"http://sabredav.org/ns\">" : "",
 		text != NULL ? text : "", text != NULL ? "</S:message>" : "");
 	http_reply(rq->ex, status, "application/xml; charset=utf-8", body, strlen(body));
 	g_free(body);
+	g_free(element);
+	g_free(href);
 	g_free(text);
 	g_free(esc);
 }
@@ -330,8 +341,10 @@ static bool engine_method(const char *name)
 void dav_options(struct dav_request *rq)
 {
 	http_response_status(rq->ex, 200);
-	char *dav = g_strconcat("1, 2, 3", rq->provider->compliance != NULL ? ", " : "",
-	                        rq->provider->compliance, NULL);
+	/* RFC 3744 7.2: the ACL properties and method are everywhere. */
+	char *dav =
+		g_strconcat("1, 2, 3, access-control", rq->provider->compliance != NULL ? ", " : "",
+	                    rq->provider->compliance, NULL);
 	GString *allow = g_string_new(DAV_ALLOW);
 	for (const struct dav_method *m = rq->provider->methods; m != NULL && m->name != NULL;
 	     m++) {
@@ -380,7 +393,7 @@ static dav_method_fn *method_for(const struct dav_provider *provider, const char
 	return NULL;
 }
 
-static void dav_handler(struct http_exchange *ex, void *data)
+static void dav_serve(struct http_exchange *ex)
 {
 	struct dav_request rq = {.ex = ex};
 	char *raw = raw_path(http_request_target(ex));
@@ -419,8 +432,23 @@ static void dav_handler(struct http_exchange *ex, void *data)
 	if (rq.provider->request_done != NULL)
 		rq.provider->request_done(&rq);
 out:
+	dav_acl_request_done(&rq);
 	segs_free(rq.segs, rq.nsegs);
 	g_free(rq.login);
+	g_free(rq.error_href);
+}
+
+static void dav_handler(struct http_exchange *ex, void *data)
+{
+	/* The request's reads (authentication, the resource, its listing)
+	 * share one snapshot (store_read_begin()); without a store, the
+	 * request answers 503 on its own. */
+	struct store *s = store_thread_get(NULL);
+	if (s != NULL && store_read_begin(s, NULL) < 0)
+		s = NULL;
+	dav_serve(ex);
+	if (s != NULL)
+		store_read_end(s);
 }
 
 static const struct http_route dav_route = {

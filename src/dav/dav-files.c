@@ -2,6 +2,7 @@
  * requesting user sees it (files/files.h decides every access). */
 #include "dav/dav-private.h"
 #include "files/files.h"
+#include "http/http.h"
 
 #include <string.h>
 
@@ -49,9 +50,9 @@ static void describe(struct dav_resource *res, struct files_entry *e, const char
 	if (e->exists && e->document_id != 0) {
 		res->length = (uint64_t)e->size;
 		res->content_type = g_strdup(e->content_type);
-		/* 128 bits of the content hash: strong, and short enough for
-		 * clients that bound the If headers they build. */
-		res->etag = g_strdup_printf("\"%.32s\"", e->blob_hash);
+		char etag[FILES_ETAG_SIZE];
+		files_etag(e->blob_hash, etag);
+		res->etag = g_strdup(etag);
 		res->created = e->created;
 		res->modified = e->modified;
 	}
@@ -127,12 +128,37 @@ static int files_get(struct dav_request *rq, struct dav_resource *res, uint64_t 
 	return files_read(rq->store, rq->user, entry_of(res), offset, length, sink, ctx, err);
 }
 
+/* RFC 4331 6: a write refused for the quota names DAV:quota-not-exceeded,
+ * one refused for a full disk DAV:sufficient-disk-space (both 507). */
+static int refused(struct dav_request *rq, const struct ox_error *err)
+{
+	if (err->code == OX_ERR_NO_QUOTA) {
+		rq->error_status = 507;
+		rq->error_ns = DAV_NS;
+		rq->error_cond =
+			files_quota_exceeded(err) ? "quota-not-exceeded" : "sufficient-disk-space";
+	}
+	return -1;
+}
+
+/* The body's announced size (-1 when chunked), so that a PUT over quota
+ * is refused before its body is read. */
+static int64_t announced_length(struct dav_request *rq)
+{
+	const char *value = http_request_header(rq->ex, "Content-Length");
+	guint64 n = 0;
+	if (value == NULL || !g_ascii_string_to_unsigned(value, 10, 0, G_MAXINT64, &n, NULL))
+		return -1;
+	return (int64_t)n;
+}
+
 static int files_put_res(struct dav_request *rq, struct dav_resource *res, const char *content_type,
                          dav_source_fn *src, void *ctx, bool *created_r, struct ox_error *err)
 {
 	struct files_entry *e = entry_of(res);
-	if (files_put(rq->store, rq->user, e, content_type, src, ctx, created_r, err) < 0)
-		return -1;
+	if (files_put(rq->store, rq->user, e, content_type, announced_length(rq), src, ctx,
+	              created_r, err) < 0)
+		return refused(rq, err);
 	describe(res, e, NULL);
 	return 0;
 }
@@ -150,7 +176,9 @@ static int files_remove(struct dav_request *rq, struct dav_resource *res, struct
 static int files_copy_res(struct dav_request *rq, struct dav_resource *src,
                           struct dav_resource *dst, bool recursive, struct ox_error *err)
 {
-	return files_copy(rq->store, rq->user, entry_of(src), entry_of(dst), recursive, err);
+	if (files_copy(rq->store, rq->user, entry_of(src), entry_of(dst), recursive, err) < 0)
+		return refused(rq, err);
+	return 0;
 }
 
 static int files_move_res(struct dav_request *rq, struct dav_resource *src,
@@ -228,6 +256,51 @@ static int files_drop(struct dav_request *rq, const char *path, struct ox_error 
 	return owner_of(rq) == 0 ? 0 : files_locks_drop(rq->store, owner_of(rq), path, err);
 }
 
+/* RFC 3744: a collection's permissions are its folder's, a document's
+ * those of the folder holding it; the root of a tree has none. The
+ * engine shows them (dav-acl.c). */
+static bool files_acl_source(struct dav_request *rq, struct dav_resource *res,
+                             struct dav_acl_source *src_r)
+{
+	const struct files_entry *e = entry_of(res);
+	if (e == NULL || !e->exists || e->folder_id == 0)
+		return false;
+	src_r->folder_id = e->folder_id;
+	src_r->object = e->document_id != 0;
+	return true;
+}
+
+/* RFC 4331: on every collection of a tree, the quota its owner writes
+ * against. quota-used-bytes counts all that quota holds, not only the
+ * collection's members (4 allows it: space in any of them counts against
+ * the same quota). Asked for by name only, never in allprop (3); without
+ * a quota there is no quota-available-bytes (404 in the propstat). */
+static int files_quota_prop(struct dav_request *rq, struct dav_resource *res, const char *ns,
+                            const char *name, GString *out)
+{
+	bool used = strcmp(name, "quota-used-bytes") == 0;
+	if (strcmp(ns, DAV_NS) != 0 || !res->exists || !res->collection ||
+	    (!used && strcmp(name, "quota-available-bytes") != 0))
+		return 0;
+	struct files_usage usage;
+	struct ox_error err;
+	if (files_usage_of_user(rq->store, entry_of(res)->owner_id, &usage, &err) <= 0)
+		return 0;
+	int64_t value = used ? usage.user_bytes : files_usage_room(&usage);
+	if (value < 0)
+		return 0;
+	g_string_append_printf(out, "<D:%s>%" G_GINT64_FORMAT "</D:%s>", name, value, name);
+	return 1;
+}
+
+static enum dav_prop_kind files_prop_kind(const char *ns, const char *name)
+{
+	if (strcmp(ns, DAV_NS) == 0 &&
+	    (strcmp(name, "quota-used-bytes") == 0 || strcmp(name, "quota-available-bytes") == 0))
+		return DAV_PROP_PROTECTED;
+	return DAV_PROP_DEAD;
+}
+
 const struct dav_provider dav_files_provider = {
 	.prefix = "/dav/files/",
 	.request_begin = files_begin,
@@ -248,4 +321,7 @@ const struct dav_provider dav_files_provider = {
 	.lock_refresh = files_lock_extend,
 	.lock_remove = files_unlock,
 	.locks_drop = files_drop,
+	.live_prop = files_quota_prop,
+	.prop_kind = files_prop_kind,
+	.acl_source = files_acl_source,
 };

@@ -147,7 +147,7 @@ static int principal_prop(struct dav_request *rq, struct dav_resource *res, cons
 		}
 		g_string_append_printf(out, "</X:%s>", name);
 	} else
-		return 0;
+		return dav_principal_membership_prop(rq, u->id, ns, name, out);
 	return 1;
 }
 
@@ -176,4 +176,5 @@ const struct dav_provider dav_principal_provider = {
 	.locks_drop = dav_no_locks_drop,
 	.live_prop = principal_prop,
 	.prop_kind = principal_prop_kind,
+	.report = dav_principal_report,
 };

@@ -34,6 +34,8 @@ struct dav_request {
 	 * here; dav_reply_error() then answers this status with DAV:error. */
 	int error_status;
 	const char *error_ns, *error_cond;
+	char *error_href; /* a DAV:href inside the condition (no-uid-conflict), or NULL */
+	void *acl_cache;  /* dav-acl.c's, freed by dav_acl_request_done */
 };
 
 /* What a path names. Providers fill it; pdata is theirs. */
@@ -82,6 +84,13 @@ enum dav_prop_kind {
 	DAV_PROP_DEAD,      /* stored by props/proppatch */
 	DAV_PROP_PROTECTED, /* computed; PROPPATCH fails with 403 */
 	DAV_PROP_WRITABLE,  /* computed, but proppatch accepts it */
+};
+
+/* The folder behind a resource, for access control (RFC 3744). */
+struct dav_acl_source {
+	int64_t folder_id; /* whose permissions decide; 0: none (then read_only) */
+	bool object;       /* res is an object in that folder, not the folder */
+	bool read_only;    /* no folder: whoever sees res may read it, nothing more */
 };
 
 /* A URL space. Every function returns 0 / -1 with err (lookup: 1 / 0 /
@@ -143,6 +152,11 @@ struct dav_provider {
 	 * since -1: no members, only *state_r. */
 	int (*changes)(struct dav_request *rq, struct dav_resource *coll, int64_t since,
 	               dav_member_fn *fn, void *ctx, int64_t *state_r, struct ox_error *err);
+	/* What decides access to res, for the engine's RFC 3744 properties
+	 * and the ACL method (dav-acl.c): false when nothing does (a home,
+	 * the root). */
+	bool (*acl_source)(struct dav_request *rq, struct dav_resource *res,
+	                   struct dav_acl_source *src_r);
 };
 
 extern const struct dav_provider dav_files_provider;
@@ -150,6 +164,9 @@ extern const struct dav_provider dav_root_provider;      /* /dav/ itself */
 extern const struct dav_provider dav_principal_provider; /* /dav/principals/ */
 extern const struct dav_provider dav_caldav_provider;    /* /dav/calendars/ */
 extern const struct dav_provider dav_carddav_provider;   /* /dav/addressbooks/ */
+
+/* /dav/principals/groups/ (dav-principal-search.c) */
+extern const struct dav_provider dav_group_principal_provider;
 
 /* Stand-ins for providers without these abilities (dav-refuse.c): writes
  * fail with OX_ERR_PERM, the lock and property lists are empty. */
@@ -240,6 +257,8 @@ char *dav_path_join(char **segs, size_t n);
 /* Parses a URL or absolute path into segments below the provider prefix;
  * NULL when it is not in this provider's space. */
 char **dav_target_segs(const struct dav_request *rq, const char *target, size_t *n_r);
+/* The same below any prefix ("/dav/principals/"). */
+char **dav_url_segs(const char *target, const char *prefix, size_t *n_r);
 void dav_resource_clear(struct dav_request *rq, struct dav_resource *res);
 /* Reads an XML body up to DAV_XML_BODY_MAX: 0 with *body_r (NULL when
  * empty), or -1 after answering (413, 415). */
@@ -296,9 +315,84 @@ int dav_sync_report(struct dav_request *rq, struct dav_resource *res, const char
 /* The DAV:sync-token of a collection, or NULL when it has none. */
 char *dav_sync_token(struct dav_request *rq, struct dav_resource *res);
 
+/* --- access control, RFC 3744 (dav-acl.c, dav-acl-xml.c, dav-principal-search.c) --- */
+#define DAV_PRINCIPALS "/dav/principals/"
+#define DAV_GROUP_PRINCIPALS "/dav/principals/groups/"
+/* An RFC 3744 property of res (segs name it): 1 after appending its
+ * element to out, or its name to denied when the user lacks the
+ * privilege to read it (a 403 propstat); 0 when it is not one. */
+int dav_acl_prop(struct dav_request *rq, char **segs, size_t n, struct dav_resource *res,
+                 const char *ns, const char *name, GString *out, GString *denied);
+/* Whether a property is one of those (PROPPATCH refuses them). */
+bool dav_acl_is_property(const char *ns, const char *name);
+/* Per-request memory of the folders looked up for the properties. */
+void dav_acl_request_done(struct dav_request *rq);
+/* REPORTs on principals (RFC 3744 9): principal-property-search,
+ * principal-search-property-set, principal-match. */
+void dav_principal_report(struct dav_request *rq, struct dav_resource *res, const char *body,
+                          size_t len);
+/* DAV:group-membership of a user principal: 1 appended, 0 not it. */
+int dav_principal_membership_prop(struct dav_request *rq, int64_t user, const char *ns,
+                                  const char *name, GString *out);
+
+/* RFC 3744 privileges as the DAV:privilege elements name them. */
+enum dav_acl_principal_kind {
+	DAV_ACE_HREF,
+	DAV_ACE_ALL,
+	DAV_ACE_AUTHENTICATED,
+	DAV_ACE_UNAUTHENTICATED,
+	DAV_ACE_PROPERTY,
+	DAV_ACE_SELF,
+};
+struct dav_ace {
+	enum dav_acl_principal_kind kind;
+	char *href; /* DAV_ACE_HREF */
+	bool invert, deny, is_protected, inherited;
+	unsigned privileges; /* enum dav_privilege bits (folder.h), aggregates expanded */
+};
+#define DAV_ACL_ACES_MAX 256
+/* Parses an ACL body (RFC 3744 8.1): 0 with *aces_r (struct dav_ace);
+ * -1 with OX_ERR_INVALID, and *cond_r set when a precondition
+ * (not-supported-privilege) rather than the syntax failed. */
+int dav_parse_acl(const char *body, size_t len, GArray **aces_r, const char **cond_r,
+                  struct ox_error *err);
+void dav_aces_free(GArray **aces);
+/* The privilege bits an element names (DAV: or CalDAV), aggregates
+ * expanded; 0 when it names none this server knows. */
+unsigned dav_privilege_parse(const char *ns, const char *name);
+
+/* What a DAV:property-search compares its match with (bits). */
+enum {
+	DAV_SEARCH_NAME = 1 << 0,    /* DAV:displayname, CS:first-name, CS:last-name */
+	DAV_SEARCH_ADDRESS = 1 << 1, /* CALDAV:calendar-user-address-set, CS:email-address-set */
+};
+#define DAV_SEARCH_TEXT_MAX 256
+struct dav_search_term {
+	unsigned props; /* DAV_SEARCH_* bits; 0: nothing searchable, never matches */
+	int match;      /* enum user_search_match (directory.h) */
+	char *text;     /* without a mailto: prefix */
+};
+enum dav_principal_report_kind {
+	DAV_PRINCIPAL_PROPERTY_SEARCH,     /* RFC 3744 9.4 */
+	DAV_PRINCIPAL_SEARCH_PROPERTY_SET, /* RFC 3744 9.5 */
+	DAV_PRINCIPAL_MATCH,               /* RFC 3744 9.3 */
+};
+struct dav_principal_report {
+	enum dav_principal_report_kind kind;
+	bool match_all;         /* search: test="allof" */
+	GArray *terms;          /* search: struct dav_search_term */
+	bool self;              /* match: DAV:self (else DAV:principal-property) */
+	struct dav_propfind pf; /* the properties to answer */
+};
+/* Parses the body of one of those reports: 0, 1 when the body is another
+ * report, -1 with OX_ERR_INVALID. */
+int dav_parse_principal_report(const char *body, size_t len, struct dav_principal_report *r_r,
+                               struct ox_error *err);
+void dav_principal_report_clear(struct dav_principal_report *r);
+
 /* --- methods --- */
 dav_method_fn dav_options, dav_report, dav_propfind, dav_proppatch, dav_get, dav_put, dav_delete,
-	dav_mkcol, dav_copy, dav_move, dav_lock, dav_unlock;
+	dav_mkcol, dav_copy, dav_move, dav_lock, dav_unlock, dav_acl;
 
 /* For providers whose first path segment is a login (dav-owner.c): the
  * user it names, 1 found / 0 not / -1; request_begin / request_done that

@@ -101,10 +101,21 @@ static bool live_prop(struct dav_request *rq, struct dav_resource *res, const ch
 	} else {
 		has = false;
 	}
-	if (has && value)
-		g_string_append_printf(out, "<D:%s>%s</D:%s>", name, text, name);
-	else if (has)
-		g_string_append_printf(out, "<D:%s/>", name);
+	/* Appends rather than printf: this runs for every property of every
+	 * member of a listing. */
+	if (has) {
+		g_string_append(out, "<D:");
+		g_string_append(out, name);
+		if (value) {
+			g_string_append_c(out, '>');
+			g_string_append(out, text);
+			g_string_append(out, "</D:");
+			g_string_append(out, name);
+			g_string_append_c(out, '>');
+		} else {
+			g_string_append(out, "/>");
+		}
+	}
 	g_free(text);
 	return has;
 }
@@ -124,10 +135,11 @@ static void propstat(GString *out, GString *props, const char *status)
 {
 	if (props->len == 0)
 		return;
-	g_string_append_printf(out,
-	                       "<D:propstat><D:prop>%s</D:prop><D:status>HTTP/1.1 %s</D:status>"
-	                       "</D:propstat>",
-	                       props->str, status);
+	g_string_append(out, "<D:propstat><D:prop>");
+	g_string_append_len(out, props->str, (gssize)props->len);
+	g_string_append(out, "</D:prop><D:status>HTTP/1.1 ");
+	g_string_append(out, status);
+	g_string_append(out, "</D:status></D:propstat>");
 }
 
 static struct dead_prop *find_dead(GPtrArray *dead, const char *ns, const char *name)
@@ -155,6 +167,7 @@ void dav_response_xml(struct dav_request *rq, const struct dav_propfind *pf, cha
 	char *href = dav_href(rq, segs, n, res->collection);
 	char *href_esc = dav_xml_escape(href);
 	GString *found = g_string_new(NULL), *missing = g_string_new(NULL);
+	GString *denied = g_string_new(NULL);
 	GPtrArray *dead = g_ptr_array_new_with_free_func(dead_prop_free);
 	struct ox_error err;
 	if (rq->provider->props(rq, res, collect_dead, dead, &err) < 0)
@@ -164,7 +177,8 @@ void dav_response_xml(struct dav_request *rq, const struct dav_propfind *pf, cha
 			const struct dav_prop_name *pn =
 				&g_array_index(pf->props, struct dav_prop_name, i);
 			struct dead_prop *d = find_dead(dead, pn->ns, pn->name);
-			if (provider_prop(rq, res, pn, found))
+			if (provider_prop(rq, res, pn, found) ||
+			    dav_acl_prop(rq, segs, n, res, pn->ns, pn->name, found, denied) > 0)
 				continue;
 			if (strcmp(pn->ns, DAV_NS) == 0 &&
 			    live_prop(rq, res, path, pn->name, true, found))
@@ -186,13 +200,17 @@ void dav_response_xml(struct dav_request *rq, const struct dav_propfind *pf, cha
 				prop_name_xml(found, d->ns, d->name);
 		}
 	}
-	g_string_append_printf(out, "<D:response><D:href>%s</D:href>", href_esc);
+	g_string_append(out, "<D:response><D:href>");
+	g_string_append(out, href_esc);
+	g_string_append(out, "</D:href>");
 	propstat(out, found, "200 OK");
+	propstat(out, denied, "403 Forbidden");
 	propstat(out, missing, "404 Not Found");
 	g_string_append(out, "</D:response>\n");
 	g_ptr_array_unref(dead);
 	g_string_free(found, TRUE);
 	g_string_free(missing, TRUE);
+	g_string_free(denied, TRUE);
 	g_free(href_esc);
 	g_free(href);
 	g_free(path);
@@ -274,7 +292,7 @@ static bool is_protected(struct dav_request *rq, const char *ns, const char *nam
 		rq->provider->prop_kind != NULL ? rq->provider->prop_kind(ns, name) : DAV_PROP_DEAD;
 	if (kind != DAV_PROP_DEAD)
 		return kind == DAV_PROP_PROTECTED;
-	return is_live(ns, name) ||
+	return is_live(ns, name) || dav_acl_is_property(ns, name) ||
 	       (strcmp(ns, DAV_NS) == 0 && strcmp(name, "current-user-principal") == 0);
 }
 

@@ -252,7 +252,12 @@ int dav_parse_lockinfo(const char *body, size_t len, struct dav_lockinfo *li_r,
 
 char *dav_xml_escape(const char *text)
 {
-	return g_markup_escape_text(text, -1);
+	/* Most values (ETags, content types, names) need nothing escaped:
+	 * printable ASCII without markup characters is copied as it is. */
+	const char *p = text;
+	while (*p >= 0x20 && *p < 0x7f && strchr("<>&'\"", *p) == NULL)
+		p++;
+	return *p == '\0' ? g_strdup(text) : g_markup_escape_text(text, -1);
 }
 
 void *dav_xml_parse(const char *body, size_t len, struct ox_error *err)

@@ -153,6 +153,29 @@ int context_lookup(struct store *s, const char *name, struct context_info *info_
 	return r;
 }
 
+int context_lookup_id(struct store *s, int64_t id, struct context_info *info_r,
+                      struct ox_error *err)
+{
+	memset(info_r, 0, sizeof(*info_r));
+	struct store_stmt *st =
+		store_prepare(s, "SELECT id, name, quota_bytes FROM contexts WHERE id = $1", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, id);
+	int r = store_step(st, err);
+	if (r > 0) {
+		info_r->id = store_col_int(st, 0);
+		info_r->name = g_strdup(store_col_text(st, 1));
+		info_r->quota_bytes = store_col_int(st, 2);
+	}
+	store_stmt_done(&st);
+	if (r > 0 && fill_domains(s, info_r, err) < 0) {
+		context_info_clear(info_r);
+		return -1;
+	}
+	return r;
+}
+
 int context_list(struct store *s, struct context_info ***list_r, struct ox_error *err)
 {
 	struct store_stmt *st =

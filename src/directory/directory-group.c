@@ -152,6 +152,32 @@ int group_lookup(struct store *s, const char *context, const char *name, struct 
 	return r;
 }
 
+int group_lookup_id(struct store *s, int64_t id, struct group_info *info_r, struct ox_error *err)
+{
+	memset(info_r, 0, sizeof(*info_r));
+	struct store_stmt *st = store_prepare(s,
+	                                      "SELECT id, context_id, name, display_name FROM "
+	                                      "principals WHERE id = $1 AND kind = $2",
+	                                      err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, id);
+	store_bind_int(st, 2, PRINCIPAL_GROUP);
+	int r = store_step(st, err);
+	if (r > 0) {
+		info_r->id = store_col_int(st, 0);
+		info_r->context_id = store_col_int(st, 1);
+		info_r->name = g_strdup(store_col_text(st, 2));
+		info_r->display_name = g_strdup(store_col_text(st, 3));
+	}
+	store_stmt_done(&st);
+	if (r > 0 && fill_members(s, info_r, err) < 0) {
+		group_info_clear(info_r);
+		return -1;
+	}
+	return r;
+}
+
 int group_list(struct store *s, const char *context, struct group_info ***list_r,
                struct ox_error *err)
 {

@@ -274,6 +274,78 @@ int user_list(struct store *s, const char *context, struct user_info ***list_r,
 	return r;
 }
 
+/* A LIKE pattern for a search term: the text in ASCII lower case with
+ * the pattern's own characters escaped. */
+static char *search_pattern(const struct user_search_term *t)
+{
+	GString *p = g_string_new(t->match == USER_MATCH_CONTAINS ? "%" : "");
+	for (const char *c = t->text; *c != '\0'; c++) {
+		if (*c == '%' || *c == '_' || *c == '\\')
+			g_string_append_c(p, '\\');
+		g_string_append_c(p, g_ascii_tolower(*c));
+	}
+	if (t->match != USER_MATCH_EQUALS)
+		g_string_append_c(p, '%');
+	return g_string_free(p, FALSE);
+}
+
+int user_search(struct store *s, int64_t context_id, const struct user_search_term *terms, size_t n,
+                bool match_all, int limit, struct user_info ***list_r, struct ox_error *err)
+{
+	*list_r = NULL;
+	if (n == 0 || n > USER_SEARCH_TERMS_MAX || limit <= 0)
+		return ox_error_set(err, OX_ERR_INVALID, "a search has 1 to %d terms",
+		                    USER_SEARCH_TERMS_MAX);
+	/* Parameters: $1 context, $2 limit, then one pattern per term. */
+	GString *sql = g_string_new(user_columns);
+	g_string_append(sql, "WHERE p.context_id = $1 AND p.enabled = 1 AND (");
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			g_string_append(sql, match_all ? " AND " : " OR ");
+		enum user_search_field f = terms[i].field;
+		g_string_append_c(sql, '(');
+		if (f == USER_SEARCH_NAME || f == USER_SEARCH_NAME_OR_ADDRESS)
+			g_string_append_printf(sql, "lower(p.display_name) LIKE $%zu ESCAPE '\\'",
+			                       i + 3);
+		if (f == USER_SEARCH_NAME_OR_ADDRESS)
+			g_string_append(sql, " OR ");
+		if (f == USER_SEARCH_ADDRESS || f == USER_SEARCH_NAME_OR_ADDRESS)
+			g_string_append_printf(sql,
+			                       "EXISTS (SELECT 1 FROM addresses a WHERE "
+			                       "a.principal_id = p.id AND lower(a.address) LIKE "
+			                       "$%zu ESCAPE '\\')",
+			                       i + 3);
+		g_string_append_c(sql, ')');
+	}
+	g_string_append(sql, ") ORDER BY u.login LIMIT $2");
+	struct store_stmt *st = store_prepare(s, sql->str, err);
+	g_string_free(sql, TRUE);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, context_id);
+	store_bind_int(st, 2, limit);
+	for (size_t i = 0; i < n; i++) {
+		char *pattern = search_pattern(&terms[i]);
+		store_bind_text(st, (int)i + 3, pattern);
+		g_free(pattern);
+	}
+	GPtrArray *list = g_ptr_array_new();
+	int r;
+	while ((r = store_step(st, err)) > 0) {
+		struct user_info *info = g_new0(struct user_info, 1);
+		read_user(st, info);
+		g_ptr_array_add(list, info);
+	}
+	store_stmt_done(&st);
+	for (guint i = 0; r == 0 && i < list->len; i++)
+		r = fill_addresses(s, g_ptr_array_index(list, i), err);
+	g_ptr_array_add(list, NULL);
+	*list_r = (struct user_info **)g_ptr_array_free(list, FALSE);
+	if (r < 0)
+		user_list_free(list_r);
+	return r;
+}
+
 static int require_user(struct store *s, const char *login, int64_t *id_r, struct ox_error *err)
 {
 	int r = user_id_by_login(s, login, id_r, err);

@@ -8,6 +8,7 @@
 #define OX_DIRECTORY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct ox_error;
@@ -73,6 +74,9 @@ int context_delete(struct store *s, const char *name, struct ox_error *err);
 /* 1 found, 0 not, -1 error. */
 int context_lookup(struct store *s, const char *name, struct context_info *info_r,
                    struct ox_error *err);
+/* The same by id (a principal's context_id): 1, 0, -1. */
+int context_lookup_id(struct store *s, int64_t id, struct context_info *info_r,
+                      struct ox_error *err);
 /* Fills a NULL-terminated array of context_info pointers. */
 int context_list(struct store *s, struct context_info ***list_r, struct ox_error *err);
 void context_info_clear(struct context_info *info);
@@ -105,6 +109,29 @@ int user_add_address(struct store *s, const char *login, const char *address, st
 int user_delete(struct store *s, const char *login, struct ox_error *err);
 void user_info_clear(struct user_info *info);
 void user_list_free(struct user_info ***list);
+/* Searching users, for address and attendee lookup: a term matches the
+ * display name or one of the addresses, ignoring ASCII case. */
+enum user_search_field {
+	USER_SEARCH_NAME,
+	USER_SEARCH_ADDRESS,
+	USER_SEARCH_NAME_OR_ADDRESS,
+};
+enum user_search_match {
+	USER_MATCH_CONTAINS,
+	USER_MATCH_STARTS,
+	USER_MATCH_EQUALS,
+};
+struct user_search_term {
+	enum user_search_field field;
+	enum user_search_match match;
+	const char *text;
+};
+#define USER_SEARCH_TERMS_MAX 16
+/* The enabled users of a context for whom every term (match_all) or any
+ * term holds; at most `limit`, ordered by login; a NULL-terminated list
+ * freed with user_list_free(). At most USER_SEARCH_TERMS_MAX terms. */
+int user_search(struct store *s, int64_t context_id, const struct user_search_term *terms, size_t n,
+                bool match_all, int limit, struct user_info ***list_r, struct ox_error *err);
 
 /* --- groups --- */
 int group_create(struct store *s, const char *context, const char *name, const char *display_name,
@@ -117,6 +144,8 @@ int group_lookup(struct store *s, const char *context, const char *name, struct 
                  struct ox_error *err);
 int group_list(struct store *s, const char *context, struct group_info ***list_r,
                struct ox_error *err);
+/* A group by its principal id: 1, 0 (no such group), -1. */
+int group_lookup_id(struct store *s, int64_t id, struct group_info *info_r, struct ox_error *err);
 int group_delete(struct store *s, const char *context, const char *name, struct ox_error *err);
 void group_info_clear(struct group_info *info);
 void group_list_free(struct group_info ***list);

@@ -6,14 +6,10 @@
 
 #define FILES_IO_CHUNK (64 * 1024)
 
-int files_read(struct store *s, int64_t actor, const struct files_entry *doc, uint64_t offset,
-               uint64_t length, files_sink_fn *sink, void *ctx, struct ox_error *err)
+int files_blob_read(struct store *s, const char *hash, uint64_t offset, uint64_t length,
+                    files_sink_fn *sink, void *ctx, struct ox_error *err)
 {
-	if (!doc->exists || doc->document_id == 0)
-		return ox_error_set(err, OX_ERR_INVALID, "not a document");
-	if (files_doc_check(s, actor, doc, FOLDER_READ_OBJECT, err) < 0)
-		return -1;
-	struct blob_reader *r = blob_open(s, doc->blob_hash, err);
+	struct blob_reader *r = blob_open(s, hash, err);
 	if (r == NULL)
 		return -1;
 	char *buf = g_malloc(FILES_IO_CHUNK);
@@ -45,9 +41,28 @@ int files_read(struct store *s, int64_t actor, const struct files_entry *doc, ui
 	return ret;
 }
 
-/* Writes src into a new blob. */
-static int stream_blob(struct store *s, files_source_fn *src, void *ctx, char *hash_r,
-                       uint64_t *size_r, struct ox_error *err)
+int files_read(struct store *s, int64_t actor, const struct files_entry *doc, uint64_t offset,
+               uint64_t length, files_sink_fn *sink, void *ctx, struct ox_error *err)
+{
+	if (!doc->exists || doc->document_id == 0)
+		return ox_error_set(err, OX_ERR_INVALID, "not a document");
+	if (files_doc_check(s, actor, doc, FOLDER_READ_OBJECT, err) < 0)
+		return -1;
+	return files_blob_read(s, doc->blob_hash, offset, length, sink, ctx, err);
+}
+
+/* A body read no further than the room a quota leaves. */
+struct bounded_source {
+	files_source_fn *src;
+	void *ctx;
+	int64_t room; /* -1: unlimited */
+	int64_t read;
+};
+
+/* Writes src into a new blob. Beyond the room the blob is abandoned
+ * unfinished, so nothing of it stays. */
+static int stream_blob(struct store *s, struct bounded_source *in, char *hash_r, uint64_t *size_r,
+                       struct ox_error *err)
 {
 	struct blob_writer *w = blob_write_begin(s, err);
 	if (w == NULL)
@@ -55,9 +70,18 @@ static int stream_blob(struct store *s, files_source_fn *src, void *ctx, char *h
 	char *buf = g_malloc(FILES_IO_CHUNK);
 	int ret = 0;
 	for (;;) {
-		ssize_t got = src(buf, FILES_IO_CHUNK, ctx);
+		ssize_t got = in->src(buf, FILES_IO_CHUNK, in->ctx);
 		if (got < 0) {
 			ret = ox_error_set(err, OX_ERR_INVALID, "the request body ended early");
+			break;
+		}
+		in->read += got;
+		if (in->room >= 0 && in->read > in->room) {
+			ret = ox_error_set(err, OX_ERR_NO_QUOTA,
+			                   FILES_QUOTA_EXCEEDED_TEXT "the content is larger than "
+			                                             "the %" G_GINT64_FORMAT
+			                                             " bytes the quota leaves",
+			                   in->room);
 			break;
 		}
 		if (got == 0)
@@ -73,33 +97,6 @@ static int stream_blob(struct store *s, files_source_fn *src, void *ctx, char *h
 		return -1;
 	}
 	return blob_write_finish(&w, hash_r, size_r, err);
-}
-
-static int insert_version(struct store *s, int64_t doc_id, int version, const char *hash,
-                          int64_t size, const char *content_type, int64_t actor,
-                          struct ox_error *err)
-{
-	struct store_stmt *st =
-		store_prepare(s,
-	                      "INSERT INTO document_versions (document_id, version, blob_hash, "
-	                      "size, content_type, created_by, created) VALUES ($1, $2, $3, $4, "
-	                      "$5, $6, $7)",
-	                      err);
-	if (st == NULL)
-		return -1;
-	store_bind_int(st, 1, doc_id);
-	store_bind_int(st, 2, version);
-	store_bind_text(st, 3, hash);
-	store_bind_int(st, 4, size);
-	store_bind_text(st, 5, content_type);
-	if (actor != FOLDER_SYSTEM_ACTOR)
-		store_bind_int(st, 6, actor);
-	else
-		store_bind_null(st, 6);
-	store_bind_int(st, 7, files_now());
-	int r = store_run(st, err);
-	store_stmt_done(&st);
-	return r < 0 ? -1 : blob_ref(s, hash, 1, err);
 }
 
 static int insert_document(struct store *s, int64_t folder_id, const char *name, int64_t *id_r,
@@ -121,19 +118,6 @@ static int insert_document(struct store *s, int64_t folder_id, const char *name,
 	return r > 0 ? 0 : -1;
 }
 
-static int set_version(struct store *s, int64_t doc_id, int version, struct ox_error *err)
-{
-	struct store_stmt *st =
-		store_prepare(s, "UPDATE documents SET version = $2 WHERE id = $1", err);
-	if (st == NULL)
-		return -1;
-	store_bind_int(st, 1, doc_id);
-	store_bind_int(st, 2, version);
-	int r = store_run(st, err);
-	store_stmt_done(&st);
-	return r;
-}
-
 /* The permission a PUT needs, checked before the body is read. */
 static int put_check(struct store *s, int64_t actor, const struct files_entry *target,
                      struct ox_error *err)
@@ -151,7 +135,9 @@ static int put_check(struct store *s, int64_t actor, const struct files_entry *t
 	return folder_check(s, actor, target->folder_id, FOLDER_CREATE_OBJECT, 0, err);
 }
 
-/* Records the new content under target's name, inside a transaction. */
+/* Records the new content under target's name, inside a transaction:
+ * the quota is charged first, then the version is added (a new document
+ * for a new name). */
 static int put_commit(struct store *s, int64_t actor, struct files_entry *target, const char *hash,
                       uint64_t size, const char *type, bool *created_r, struct ox_error *err)
 {
@@ -162,12 +148,14 @@ static int put_commit(struct store *s, int64_t actor, struct files_entry *target
 		goto out;
 	if (found > 0 && files_doc_check(s, actor, &now, FOLDER_WRITE_OBJECT, err) < 0)
 		goto out;
-	int64_t doc_id = now.document_id;
+	int64_t doc_id = now.document_id, freed = 0;
 	int version = found > 0 ? now.version + 1 : 1;
+	if ((found > 0 && files_version_prunable(s, doc_id, version, &freed, err) < 0) ||
+	    files_charge(s, target->folder_id, (int64_t)size - freed, err) < 0)
+		goto out;
 	if (found == 0 && insert_document(s, target->folder_id, target->name, &doc_id, err) < 0)
 		goto out;
-	if (insert_version(s, doc_id, version, hash, (int64_t)size, type, actor, err) < 0 ||
-	    (found > 0 && set_version(s, doc_id, version, err) < 0) ||
+	if (files_version_add(s, doc_id, version, hash, (int64_t)size, type, actor, err) < 0 ||
 	    change_record(s, target->folder_id, target->name, actor, false, NULL, err) < 0 ||
 	    files_doc_load(s, target->folder_id, target->name, target, err) <= 0)
 		goto out;
@@ -178,14 +166,38 @@ out:
 	return ret;
 }
 
-int files_put(struct store *s, int64_t actor, struct files_entry *target, const char *content_type,
-              files_source_fn *src, void *ctx, bool *created_r, struct ox_error *err)
+/* The room a PUT has: what the quota leaves, plus what an overwrite frees
+ * by dropping versions beyond files.max_versions. -1: unlimited. */
+static int put_room(struct store *s, const struct files_entry *target, int64_t *room_r,
+                    struct ox_error *err)
 {
-	if (put_check(s, actor, target, err) < 0)
+	int64_t freed = 0;
+	if (files_room_in_folder(s, target->folder_id, room_r, err) < 0 ||
+	    (target->exists &&
+	     files_version_prunable(s, target->document_id, target->version + 1, &freed, err) < 0))
 		return -1;
+	if (*room_r >= 0)
+		*room_r += freed;
+	return 0;
+}
+
+int files_put(struct store *s, int64_t actor, struct files_entry *target, const char *content_type,
+              int64_t length, files_source_fn *src, void *ctx, bool *created_r,
+              struct ox_error *err)
+{
+	struct bounded_source in = {src, ctx, -1, 0};
+	if (put_check(s, actor, target, err) < 0 || put_room(s, target, &in.room, err) < 0)
+		return -1;
+	/* RFC 4331 6: refused before the body is read when its size is known. */
+	if (length >= 0 && in.room >= 0 && length > in.room)
+		return ox_error_set(err, OX_ERR_NO_QUOTA,
+		                    FILES_QUOTA_EXCEEDED_TEXT
+		                    "%" G_GINT64_FORMAT " bytes do not fit in the %" G_GINT64_FORMAT
+		                    " bytes the quota leaves",
+		                    length, in.room);
 	char hash[BLOB_HASH_LEN + 1];
 	uint64_t size;
-	if (stream_blob(s, src, ctx, hash, &size, err) < 0)
+	if (stream_blob(s, &in, hash, &size, err) < 0)
 		return -1;
 	const char *type = content_type != NULL ? content_type : files_guess_type(target->name);
 	bool own;
@@ -210,6 +222,38 @@ int files_mkcol(struct store *s, int64_t actor, struct files_entry *target, stru
 	target->folder_id = id;
 	target->exists = true;
 	return 0;
+}
+
+/* The bytes of every version of one document (doc_id), or of every
+ * document in a folder (doc_id 0): what deleting them frees. */
+static int stored_bytes(struct store *s, int64_t folder_id, int64_t doc_id, int64_t *bytes_r,
+                        struct ox_error *err)
+{
+	struct store_stmt *st = store_prepare(
+		s,
+		doc_id != 0 ? "SELECT COALESCE(SUM(size), 0) FROM document_versions WHERE "
+			      "document_id = $1"
+			    : "SELECT COALESCE(SUM(v.size), 0) FROM document_versions v JOIN "
+			      "documents d ON d.id = v.document_id WHERE d.folder_id = $1",
+		err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, doc_id != 0 ? doc_id : folder_id);
+	int r = store_step(st, err);
+	if (r > 0)
+		*bytes_r = store_col_int(st, 0);
+	store_stmt_done(&st);
+	return r < 0 ? -1 : 0;
+}
+
+/* Frees the usage of a document (doc_id) or of a folder's documents
+ * (doc_id 0), as the first write of the deleting transaction. */
+static int uncharge(struct store *s, int64_t folder_id, int64_t doc_id, struct ox_error *err)
+{
+	int64_t bytes = 0;
+	if (stored_bytes(s, folder_id, doc_id, &bytes, err) < 0)
+		return -1;
+	return files_charge(s, folder_id, -bytes, err);
 }
 
 /* Drops the blob references of a document's versions and the document. */
@@ -247,6 +291,8 @@ static int folder_deleting(struct store *s, int64_t folder_id, enum folder_modul
 {
 	if (module != FOLDER_FILES)
 		return 0;
+	if (uncharge(s, folder_id, 0, err) < 0)
+		return -1;
 	struct store_stmt *st =
 		store_prepare(s, "SELECT id FROM documents WHERE folder_id = $1", err);
 	if (st == NULL)
@@ -282,7 +328,8 @@ int files_delete(struct store *s, int64_t actor, const struct files_entry *entry
 		if (files_doc_check(s, actor, entry, FOLDER_DELETE_OBJECT, err) < 0 ||
 		    files_txn_begin(s, &own, err) < 0)
 			return -1;
-		bool ok = drop_document(s, entry->document_id, entry->folder_id, err) == 0 &&
+		bool ok = uncharge(s, entry->folder_id, entry->document_id, err) == 0 &&
+		          drop_document(s, entry->document_id, entry->folder_id, err) == 0 &&
 		          change_record(s, entry->folder_id, entry->name, actor, true, NULL, err) ==
 		                  0;
 		return files_txn_end(s, own, ok, err);
@@ -299,9 +346,12 @@ static int copy_document(struct store *s, int64_t actor, const struct files_entr
 	    put_check(s, actor, dst, err) < 0)
 		return -1;
 	int64_t doc_id;
-	if (insert_document(s, dst->folder_id, dst->name, &doc_id, err) < 0 ||
-	    insert_version(s, doc_id, 1, src->blob_hash, src->size, src->content_type, actor, err) <
-	            0 ||
+	/* The copy counts for the destination's owner, who may not be the
+	 * source's. */
+	if (files_charge(s, dst->folder_id, src->size, err) < 0 ||
+	    insert_document(s, dst->folder_id, dst->name, &doc_id, err) < 0 ||
+	    files_version_add(s, doc_id, 1, src->blob_hash, src->size, src->content_type, actor,
+	                      err) < 0 ||
 	    files_props_copy(s, src->folder_id, src->document_id, dst->folder_id, doc_id, err) <
 	            0 ||
 	    change_record(s, dst->folder_id, dst->name, actor, false, NULL, err) < 0)
@@ -447,29 +497,4 @@ int files_move(struct store *s, int64_t actor, const struct files_entry *src,
 	bool ok = (src->document_id != 0 ? move_document(s, actor, src, dst, err)
 	                                 : move_folder(s, actor, src, dst, err)) == 0;
 	return files_txn_end(s, own, ok, err);
-}
-
-int files_versions(struct store *s, int64_t actor, const struct files_entry *doc,
-                   files_version_fn *fn, void *ctx, struct ox_error *err)
-{
-	if (!doc->exists || doc->document_id == 0)
-		return ox_error_set(err, OX_ERR_INVALID, "not a document");
-	if (files_doc_check(s, actor, doc, FOLDER_READ_OBJECT, err) < 0)
-		return -1;
-	struct store_stmt *st = store_prepare(s,
-	                                      "SELECT version, size, blob_hash FROM "
-	                                      "document_versions WHERE document_id = $1 ORDER BY "
-	                                      "version DESC",
-	                                      err);
-	if (st == NULL)
-		return -1;
-	store_bind_int(st, 1, doc->document_id);
-	int r;
-	while ((r = store_step(st, err)) > 0) {
-		if (fn((int)store_col_int(st, 0), store_col_int(st, 1), store_col_text(st, 2),
-		       ctx) < 0)
-			break;
-	}
-	store_stmt_done(&st);
-	return r < 0 ? -1 : 0;
 }

@@ -296,3 +296,36 @@ int files_list(struct store *s, int64_t actor, const struct files_entry *coll, f
 	folder_list_free(&list);
 	return r < 0 ? -1 : 0;
 }
+
+/* Paths longer than the deepest tree of the longest names are not paths. */
+#define FILES_PATH_MAX ((FILES_DEPTH_MAX + 1) * (FILES_NAME_MAX + 1))
+
+int files_resolve_path(struct store *s, int64_t actor, const char *path,
+                       struct files_entry *entry_r, struct ox_error *err)
+{
+	memset(entry_r, 0, sizeof(*entry_r));
+	if (strlen(path) > FILES_PATH_MAX || !g_utf8_validate(path, -1, NULL))
+		return ox_error_set(err, OX_ERR_INVALID, "malformed path");
+	gchar **parts = g_strsplit(path, "/", -1);
+	GPtrArray *segs = g_ptr_array_new();
+	int r = 0;
+	for (gchar **p = parts; r == 0 && *p != NULL; p++) {
+		if (**p == '\0')
+			continue;
+		if (strcmp(*p, ".") == 0 || strcmp(*p, "..") == 0 || strlen(*p) > FILES_NAME_MAX ||
+		    segs->len > FILES_DEPTH_MAX)
+			r = ox_error_set(err, OX_ERR_INVALID, "malformed path");
+		g_ptr_array_add(segs, *p);
+	}
+	if (r == 0 && segs->len == 0)
+		r = ox_error_set(err, OX_ERR_INVALID, "the path names no user's tree");
+	int64_t owner = 0;
+	if (r == 0)
+		r = files_tree_owner(s, g_ptr_array_index(segs, 0), &owner, err);
+	if (r > 0)
+		r = files_resolve(s, actor, owner, (const char *const *)segs->pdata + 1,
+		                  segs->len - 1, entry_r, err);
+	g_ptr_array_free(segs, TRUE);
+	g_strfreev(parts);
+	return r;
+}

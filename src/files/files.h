@@ -8,9 +8,17 @@
  * actor; "own" objects are those whose change-log record names the actor
  * as creator. Errors: OX_ERR_NOT_FOUND (also for what the actor may not
  * see), OX_ERR_PERM, OX_ERR_EXISTS, OX_ERR_CONFLICT (no parent, a name
- * taken by the other kind), OX_ERR_INVALID, OX_ERR_TEMP, OX_ERR_INTERNAL.
+ * taken by the other kind), OX_ERR_INVALID, OX_ERR_NO_QUOTA (a write
+ * would exceed a quota), OX_ERR_TEMP, OX_ERR_INTERNAL.
  *
- * Quotas are not enforced yet. */
+ * Quotas: every version of a document (the current one and the older
+ * ones) counts its size against the quota of the user whose private
+ * tree holds it (users.quota_bytes) and against its context's
+ * (contexts.quota_bytes); 0 is unlimited. A blob shared by several
+ * versions or documents counts once for each, as the user sees sizes.
+ * The counts are kept in the transaction of each change (files-quota.c).
+ * Writes that would exceed a quota fail with OX_ERR_NO_QUOTA and change
+ * nothing; deleting frees the bytes of every version at once. */
 #ifndef OX_FILES_H
 #define OX_FILES_H
 
@@ -77,10 +85,14 @@ int files_read(struct store *s, int64_t actor, const struct files_entry *doc, ui
  * end, -1 on failure (the client went away). Each overwrite keeps the old
  * content as a version. content_type NULL: guessed from the name. On
  * success target describes the new state and *created_r says whether the
- * name was new. The permission is checked before src is read. */
+ * name was new. The permission is checked before src is read, and so is
+ * the quota when `length` (the size announced, -1 when unknown) is over
+ * the room left; src is read no further than the room left, so a body
+ * over quota leaves neither a document nor a blob. */
 typedef ssize_t files_source_fn(void *buf, size_t len, void *ctx);
 int files_put(struct store *s, int64_t actor, struct files_entry *target, const char *content_type,
-              files_source_fn *src, void *ctx, bool *created_r, struct ox_error *err);
+              int64_t length, files_source_fn *src, void *ctx, bool *created_r,
+              struct ox_error *err);
 
 /* Creates a collection at an unmapped target with a parent. */
 int files_mkcol(struct store *s, int64_t actor, struct files_entry *target, struct ox_error *err);
@@ -101,11 +113,68 @@ int files_copy(struct store *s, int64_t actor, const struct files_entry *src,
 int files_move(struct store *s, int64_t actor, const struct files_entry *src,
                struct files_entry *dst, struct ox_error *err);
 
-/* Versions of a document, newest first: calls fn with version number,
- * size and blob hash. */
-typedef int files_version_fn(int version, int64_t size, const char *blob_hash, void *ctx);
+/* Resolves a path "/OWNER/seg/seg" (OWNER a login; empty segments are
+ * skipped) as files_resolve() does: 1 found, 0 not (no such owner
+ * either), -1 (OX_ERR_INVALID for a malformed path). */
+int files_resolve_path(struct store *s, int64_t actor, const char *path,
+                       struct files_entry *entry_r, struct ox_error *err);
+
+/* The quoted strong ETag of content with this blob hash (128 bits of it:
+ * short enough for clients that bound the If headers they build). */
+#define FILES_ETAG_SIZE 35
+void files_etag(const char *blob_hash, char out[FILES_ETAG_SIZE]);
+
+/* --- versions: every overwrite keeps the old content --- */
+struct files_version {
+	int version;
+	int64_t size;
+	char blob_hash[BLOB_HASH_LEN + 1];
+	char *content_type;
+	int64_t created;    /* unix seconds */
+	int64_t created_by; /* principal id, 0 when unknown (the system) */
+	bool current;
+};
+void files_version_clear(struct files_version *v);
+/* Versions of a document the actor may read, newest first; fn returns 0
+ * to go on, -1 to stop. The version passed is valid during the call. */
+typedef int files_version_fn(const struct files_version *v, void *ctx);
 int files_versions(struct store *s, int64_t actor, const struct files_entry *doc,
                    files_version_fn *fn, void *ctx, struct ox_error *err);
+/* One version: 1 found, 0 no such version (never kept, or pruned), -1. */
+int files_version_get(struct store *s, int64_t actor, const struct files_entry *doc, int version,
+                      struct files_version *v_r, struct ox_error *err);
+/* Streams the content of v (from files_version_get() of doc) as
+ * files_read() streams the current one. */
+int files_version_read(struct store *s, int64_t actor, const struct files_entry *doc,
+                       const struct files_version *v, uint64_t offset, uint64_t length,
+                       files_sink_fn *sink, void *ctx, struct ox_error *err);
+/* Makes the content of `version` the document's content again as a new
+ * version (nothing is lost: the versions in between stay). Needs write
+ * access; counts against the quota like a PUT of that content. On
+ * success doc describes the new state. OX_ERR_NOT_FOUND for a version
+ * that is not kept. */
+int files_restore(struct store *s, int64_t actor, struct files_entry *doc, int version,
+                  struct ox_error *err);
+
+/* Registers files.max_versions. */
+void files_register_options(void);
+/* Applies files.* settings (at start and on reload). */
+struct ox_config;
+void files_configure(const struct ox_config *cfg);
+
+/* --- quotas --- */
+struct files_usage {
+	int64_t user_bytes, user_quota;       /* quota 0: unlimited */
+	int64_t context_bytes, context_quota; /* the same for the whole context */
+};
+/* A user's usage and quotas: 1, 0 no such user, -1. */
+int files_usage_of_user(struct store *s, int64_t user_id, struct files_usage *usage_r,
+                        struct ox_error *err);
+/* The bytes that may still be added under both quotas; -1: unlimited. */
+int64_t files_usage_room(const struct files_usage *usage);
+/* Whether err is a write refused for a quota (rather than, with the same
+ * code, a full disk). */
+bool files_quota_exceeded(const struct ox_error *err);
 
 /* --- dead properties (values are the property element as XML text) --- */
 typedef int files_prop_fn(const char *ns, const char *name, const char *value, void *ctx);

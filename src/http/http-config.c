@@ -82,6 +82,8 @@ void http_builtin_routes(void)
 	http_health_register();
 	http_static_register();
 	http_api_session_register();
+	http_api_feed_register();
+	http_api_files_register();
 	if (http_settings()->test_routes)
 		http_test_routes_register();
 }

@@ -105,5 +105,7 @@ void http_health_register(void);
 void http_static_register(void);
 void http_test_routes_register(void);
 void http_api_session_register(void);
+void http_api_feed_register(void);
+void http_api_files_register(void);
 
 #endif

@@ -230,7 +230,11 @@ static void log_access(struct http_exchange *ex)
 	if (!http_settings()->access_log || !ox_log_enabled(OX_LOG_INFO))
 		return;
 	char target[512] = "";
-	ox_log_append_value(target, 0, sizeof(target), ex->head->target);
+	/* A token in the path is a password: log where it went, not what it is. */
+	if (ex->route != NULL && ex->route->secret_path)
+		g_snprintf(target, sizeof(target), "%s...", ex->route->prefix);
+	else
+		ox_log_append_value(target, 0, sizeof(target), ex->head->target);
 	char method[48] = "";
 	ox_log_append_value(method, 0, sizeof(method), ex->head->method);
 	double ms = (double)(g_get_monotonic_time() - ex->started_us) / 1000.0;

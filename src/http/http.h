@@ -32,6 +32,9 @@ struct http_route {
 	http_inline_fn *try_inline; /* optional */
 	http_handler_fn *handler;
 	void *data;
+	/* The path below the prefix is a credential (a feed's token): the
+	 * access log writes the prefix alone. */
+	bool secret_path;
 };
 
 /* Adds a route; `route` must outlive the server. The longest matching

@@ -16,7 +16,8 @@ static const struct ox_option net_options[] = {
 	{"net", "io_threads", OX_OPT_INT, "0", 0, 256, NULL,
          "I/O threads, each with its own event loop; 0 means one per CPU core."},
 	{"net", "workers", OX_OPT_INT, "16", 1, 1024, NULL,
-         "Worker threads that run commands (may block on storage). Read at start only."},
+         "Worker threads that run commands (may block on storage), at most; they start "
+         "as load needs them. Read at start only."},
 	{"net", "max_connections", OX_OPT_INT, "20000", 1, 1000000, NULL,
          "Connections held at once over all listeners; more are closed on accept."},
 	{"net", "read_timeout", OX_OPT_DURATION, "30s", 1, 24LL * 3600 * 1000, NULL,

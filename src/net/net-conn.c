@@ -520,42 +520,7 @@ const char *net_conn_peer(const struct net_conn *conn)
 	return conn->peer != NULL ? conn->peer : "?";
 }
 
-/* --- worker hand-off --- */
-
-struct net_work {
-	uv_work_t req;
-	struct net_conn *conn;
-	void (*work)(void *arg);
-	void (*done)(struct net_conn *conn, void *arg);
-	void *arg;
-};
-
-static void on_work(uv_work_t *req)
-{
-	struct net_work *w = req->data;
-	w->work(w->arg);
-}
-
-static void after_work(uv_work_t *req, int status)
-{
-	struct net_work *w = req->data;
-	w->done(w->conn, w->arg);
-	net_conn_unref(w->conn);
-	g_free(w);
-}
-
-void net_conn_queue_work(struct net_conn *conn, void (*work)(void *arg),
-                         void (*done)(struct net_conn *conn, void *arg), void *arg)
-{
-	struct net_work *w = g_new0(struct net_work, 1);
-	w->req.data = w;
-	w->conn = conn;
-	w->work = work;
-	w->done = done;
-	w->arg = arg;
-	net_conn_ref(conn);
-	uv_queue_work(&conn->thread->loop, &w->req, on_work, after_work);
-}
+/* --- posts from workers (the pool itself is net-worker.c) --- */
 
 void net_conn_post(struct net_conn *conn, void (*fn)(struct net_conn *conn, void *arg), void *arg)
 {

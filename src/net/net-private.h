@@ -91,6 +91,12 @@ struct net_thread {
 	GByteArray *spare_outputs[NET_SPARE_OUTPUTS];
 	unsigned nspare_outputs;
 
+	/* Jobs of this thread's connections on a worker; while there are any,
+	 * jobs_alive (an async handle nobody sends to) is referenced so that
+	 * the loop does not end before they come back. */
+	unsigned jobs_in_flight;
+	uv_async_t jobs_alive;
+
 	GMutex post_lock; /* guards posts, drain_requested */
 	GArray *posts;    /* of struct net_post */
 	bool drain_requested;
@@ -105,6 +111,7 @@ struct net_bound {
 
 struct net_server {
 	unsigned nthreads;
+	unsigned workers; /* net.workers, read at start */
 	struct net_thread **threads;
 	GPtrArray *bound; /* of struct net_bound * */
 	gint nconns;
@@ -131,6 +138,17 @@ void net_conn_start(struct net_conn *conn);
 void net_thread_flush(uv_check_t *check);
 void net_thread_free_spare_outputs(struct net_thread *thread);
 void net_thread_drain_conns(struct net_thread *thread);
+
+/* The worker pool (net-worker.c): threads start on demand, up to max;
+ * the most recently idle one runs the next task, in submission order
+ * when all are busy. run(arg) runs on a worker, then after(arg) (may be
+ * NULL) on the same thread once it is back in the pool, so that what
+ * after() announces finds the worker free. Stop the pool only after
+ * every I/O thread has ended: it runs what is still waiting, then joins
+ * the threads. */
+void net_workers_start(unsigned max);
+void net_workers_stop(void);
+void net_workers_submit(void (*run)(void *arg), void (*after)(void *arg), void *arg);
 
 /* TLS (net-tls.c). */
 int net_tls_load(const struct ox_config *cfg, const char *data_dir, char **error_r);

@@ -57,6 +57,11 @@ static void on_wakeup(uv_async_t *async)
 		thread_begin_drain(thread);
 }
 
+static void on_jobs_alive(uv_async_t *async)
+{
+	/* Never sent: the handle only keeps the loop alive (net-worker.c). */
+}
+
 static void close_walk(uv_handle_t *handle, void *arg)
 {
 	if (!uv_is_closing(handle))
@@ -70,9 +75,10 @@ static gpointer thread_main(gpointer data)
 	uv_run(&thread->loop, UV_RUN_DEFAULT);
 
 	/* Stopped: close whatever is left and let the close callbacks and any
-	 * work still on a worker finish. The wake-up stays open (unreferenced,
-	 * so it does not keep the loop alive) because a finishing worker may
-	 * still post to it. */
+	 * work still on a worker finish (jobs_alive keeps the loop running
+	 * until the last job is back). The wake-up stays open (unreferenced,
+	 * so it does not keep the loop alive) because a finishing worker
+	 * posts to it. */
 	for (struct net_conn *conn = thread->conns; conn != NULL; conn = conn->next)
 		net_conn_abort(conn);
 	net_listeners_close(thread);
@@ -106,6 +112,8 @@ static struct net_thread *thread_new(struct net_server *server, unsigned index)
 	uv_timer_init(&thread->loop, &thread->drain_timer);
 	thread->drain_timer.data = thread;
 	uv_unref((uv_handle_t *)&thread->drain_timer);
+	uv_async_init(&thread->loop, &thread->jobs_alive, on_jobs_alive);
+	uv_unref((uv_handle_t *)&thread->jobs_alive);
 	return thread;
 }
 
@@ -136,10 +144,7 @@ struct net_server *net_server_new(const struct ox_config *cfg, const char *data_
 	server->bound = g_ptr_array_new_with_free_func(bound_free);
 	net_settings_publish(cfg);
 
-	/* libuv sizes its worker pool once, from the environment, on first use. */
-	char workers[16];
-	g_snprintf(workers, sizeof(workers), "%lld", ox_config_int(cfg, "net", "workers"));
-	g_setenv("UV_THREADPOOL_SIZE", workers, TRUE);
+	server->workers = (unsigned)ox_config_int(cfg, "net", "workers");
 
 	if (net_tls_load(cfg, data_dir, error_r) < 0 || net_bind_all(server, cfg, error_r) < 0) {
 		net_server_free(&server);
@@ -150,6 +155,7 @@ struct net_server *net_server_new(const struct ox_config *cfg, const char *data_
 
 void net_server_start(struct net_server *server)
 {
+	net_workers_start(server->workers);
 	server->threads = g_new0(struct net_thread *, server->nthreads);
 	for (unsigned i = 0; i < server->nthreads; i++) {
 		server->threads[i] = thread_new(server, i);
@@ -184,6 +190,7 @@ void net_server_stop(struct net_server *server)
 		thread_free(server->threads[i]);
 	}
 	g_clear_pointer(&server->threads, g_free);
+	net_workers_stop();
 }
 
 void net_server_free(struct net_server **serverp)

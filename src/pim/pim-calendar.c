@@ -88,6 +88,16 @@ static int describe(struct store *s, int64_t owner, const struct folder_info *f,
 	return changes_since(s, f->id, INT64_MAX, noop_change, NULL, &cal->modseq, err);
 }
 
+/* Whether owner's home, as actor sees it, holds the folder: owner's
+ * calendars, and in one's own home also those shared with one; never the
+ * scheduling inbox, which has a collection of its own. */
+static bool listed(const struct folder_info *f, int64_t actor, int64_t owner)
+{
+	return is_calendar_module(f->module) &&
+	       (f->role == NULL || strcmp(f->role, "schedule-inbox") != 0) &&
+	       (f->owner_id == owner || (actor == owner && f->owner_id != actor));
+}
+
 int pim_calendar_list(struct store *s, int64_t actor, int64_t owner, pim_calendar_fn *fn, void *ctx,
                       struct ox_error *err)
 {
@@ -96,9 +106,7 @@ int pim_calendar_list(struct store *s, int64_t actor, int64_t owner, pim_calenda
 		return -1;
 	int ret = 0;
 	for (struct folder_info **f = list; ret == 0 && *f != NULL; f++) {
-		if (!is_calendar_module((*f)->module) ||
-		    ((*f)->role != NULL && strcmp((*f)->role, "schedule-inbox") == 0) ||
-		    ((*f)->owner_id != owner && (actor != owner || (*f)->owner_id == actor)))
+		if (!listed(*f, actor, owner))
 			continue;
 		struct pim_calendar cal;
 		ret = describe(s, owner, *f, &cal, err);
@@ -128,16 +136,67 @@ static int find_one(const struct pim_calendar *cal, void *ctx)
 	return 0;
 }
 
+/* The one folder whose segment in owner's home could be `segment` (see
+ * describe()): a folder id for digits (segment_valid() keeps chosen names
+ * from being only digits), else the folder of owner's `calendars` row of
+ * that name, else owner's folder with that role. 1, 0, -1. */
+static int segment_candidate(struct store *s, int64_t owner, const char *segment, int64_t *id_r,
+                             struct ox_error *err)
+{
+	size_t len = strlen(segment);
+	if (len > 0 && strspn(segment, "0123456789") == len) {
+		if (len > 18)
+			return 0;
+		*id_r = g_ascii_strtoll(segment, NULL, 10);
+		return 1;
+	}
+	struct store_stmt *st = store_prepare(
+		s, "SELECT folder_id FROM calendars WHERE owner_id = $1 AND segment = $2", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, owner);
+	store_bind_text(st, 2, segment);
+	int r = store_step(st, err);
+	if (r > 0)
+		*id_r = store_col_int(st, 0);
+	store_stmt_done(&st);
+	return r != 0 ? r : folder_by_role(s, owner, segment, id_r, err);
+}
+
 int pim_calendar_find(struct store *s, int64_t actor, int64_t owner, const char *segment,
                       struct pim_calendar *cal_r, struct ox_error *err)
 {
 	memset(cal_r, 0, sizeof(*cal_r));
-	struct find_ctx c = {segment, cal_r, false};
-	if (pim_calendar_list(s, actor, owner, find_one, &c, err) < 0) {
-		pim_calendar_clear(cal_r);
-		return -1;
+	if (actor == FOLDER_SYSTEM_ACTOR) {
+		/* The system sees what a listing of its (public) folders shows. */
+		struct find_ctx c = {segment, cal_r, false};
+		if (pim_calendar_list(s, actor, owner, find_one, &c, err) < 0) {
+			pim_calendar_clear(cal_r);
+			return -1;
+		}
+		return c.found ? 1 : 0;
 	}
-	return c.found ? 1 : 0;
+	/* Every request names its calendar: one candidate folder, checked as
+	 * pim_calendar_list() would list it, instead of the whole listing. */
+	int64_t id = 0;
+	int r = segment_candidate(s, owner, segment, &id, err);
+	if (r <= 0)
+		return r;
+	struct folder_info f;
+	r = folder_get(s, actor, id, &f, err);
+	if (r <= 0)
+		return r;
+	if (listed(&f, actor, owner)) {
+		r = describe(s, owner, &f, cal_r, err) < 0 ? -1 : 1;
+		if (r > 0 && strcmp(cal_r->segment, segment) != 0)
+			r = 0;
+	} else {
+		r = 0;
+	}
+	if (r <= 0)
+		pim_calendar_clear(cal_r);
+	folder_info_clear(&f);
+	return r;
 }
 
 /* A top-level folder name for a new calendar: the display name, or with a
@@ -158,11 +217,58 @@ static int create_folder(struct store *s, int64_t actor, int64_t context_id,
 	return -1;
 }
 
+/* Stores (or replaces) the text of a calendar's time zone, which the
+ * caller has validated; NULL removes it. Joins the caller's transaction. */
+static int store_zone(struct store *s, int64_t folder_id, const char *text, size_t len,
+                      struct ox_error *err)
+{
+	struct store_stmt *st =
+		store_prepare(s, "DELETE FROM calendar_timezones WHERE folder_id = $1", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, folder_id);
+	int r = store_run(st, err);
+	store_stmt_done(&st);
+	if (r < 0 || text == NULL)
+		return r;
+	st = store_prepare(
+		s, "INSERT INTO calendar_timezones (folder_id, vtimezone) VALUES ($1, $2)", err);
+	if (st == NULL)
+		return -1;
+	char *copy = g_strndup(text, len);
+	store_bind_int(st, 1, folder_id);
+	store_bind_text(st, 2, copy);
+	r = store_run(st, err);
+	store_stmt_done(&st);
+	g_free(copy);
+	return r;
+}
+
+/* A time zone text the caller gave, checked before anything is written. */
+static int zone_valid(const char *text, size_t len, struct ox_error *err)
+{
+	struct pim_zone *zone = NULL;
+	int r = pim_zone_parse(text, len, &zone, err);
+	pim_zone_free(&zone);
+	return r;
+}
+
 int pim_calendar_create(struct store *s, int64_t actor, const char *segment,
                         const char *display_name, unsigned components, struct pim_calendar *cal_r,
                         struct ox_error *err)
 {
+	struct pim_calendar_spec spec = {segment, display_name, components, NULL, 0};
+	return pim_calendar_make(s, actor, &spec, cal_r, err);
+}
+
+int pim_calendar_make(struct store *s, int64_t actor, const struct pim_calendar_spec *spec,
+                      struct pim_calendar *cal_r, struct ox_error *err)
+{
+	const char *segment = spec->segment, *display_name = spec->display_name;
+	unsigned components = spec->components;
 	memset(cal_r, 0, sizeof(*cal_r));
+	if (spec->zone != NULL && zone_valid(spec->zone, spec->zone_len, err) < 0)
+		return -1;
 	if (!segment_valid(segment))
 		return ox_error_set(err, OX_ERR_INVALID,
 		                    "a calendar name is 1 to %d letters, digits, '-', '_', '.' or "
@@ -205,6 +311,8 @@ int pim_calendar_create(struct store *s, int64_t actor, const char *segment,
 	} else {
 		ok = false;
 	}
+	if (ok && spec->zone != NULL)
+		ok = store_zone(s, id, spec->zone, spec->zone_len, err) == 0;
 	if (!ok || store_commit(s, err) < 0) {
 		store_rollback(s);
 		return -1;
@@ -212,20 +320,21 @@ int pim_calendar_create(struct store *s, int64_t actor, const char *segment,
 	return pim_calendar_find(s, actor, actor, segment, cal_r, err) > 0 ? 0 : -1;
 }
 
-int pim_calendar_rename(struct store *s, int64_t actor, struct pim_calendar *cal,
-                        const char *display_name, struct ox_error *err)
+static bool display_name_valid(const char *name)
 {
-	size_t len = display_name != NULL ? strlen(display_name) : 0;
-	if (len == 0 || len > PIM_NAME_MAX || !g_utf8_validate(display_name, (gssize)len, NULL))
-		return ox_error_set(err, OX_ERR_INVALID, "a display name is 1 to %d bytes of UTF-8",
-		                    PIM_NAME_MAX);
-	if (folder_check(s, actor, cal->folder_id, FOLDER_ADMIN, 0, err) < 0)
-		return -1;
+	size_t len = strlen(name);
+	return len > 0 && len <= PIM_NAME_MAX && g_utf8_validate(name, (gssize)len, NULL);
+}
+
+/* The display name, inside the caller's transaction. */
+static int rename_calendar(struct store *s, int64_t actor, int64_t folder_id,
+                           const char *display_name, struct ox_error *err)
+{
 	struct store_stmt *st = store_prepare(
 		s, "UPDATE calendars SET display_name = $2 WHERE folder_id = $1", err);
 	if (st == NULL)
 		return -1;
-	store_bind_int(st, 1, cal->folder_id);
+	store_bind_int(st, 1, folder_id);
 	store_bind_text(st, 2, display_name);
 	int r = store_run(st, err);
 	bool row = r == 0 && store_changes(st) > 0;
@@ -233,10 +342,41 @@ int pim_calendar_rename(struct store *s, int64_t actor, struct pim_calendar *cal
 	if (r < 0)
 		return -1;
 	/* A default folder has no row: its folder name is its display name. */
-	if (!row && folder_rename(s, actor, cal->folder_id, display_name, err) < 0)
+	return row ? 0 : folder_rename(s, actor, folder_id, display_name, err);
+}
+
+int pim_calendar_rename(struct store *s, int64_t actor, struct pim_calendar *cal,
+                        const char *display_name, struct ox_error *err)
+{
+	struct pim_calendar_change change = {.display_name =
+	                                             display_name != NULL ? display_name : ""};
+	return pim_calendar_change(s, actor, cal, &change, err);
+}
+
+int pim_calendar_change(struct store *s, int64_t actor, struct pim_calendar *cal,
+                        const struct pim_calendar_change *change, struct ox_error *err)
+{
+	const char *name = change->display_name;
+	if (name != NULL && !display_name_valid(name))
+		return ox_error_set(err, OX_ERR_INVALID, "a display name is 1 to %d bytes of UTF-8",
+		                    PIM_NAME_MAX);
+	if (change->change_zone && change->zone != NULL &&
+	    zone_valid(change->zone, change->zone_len, err) < 0)
 		return -1;
-	g_free(cal->display_name);
-	cal->display_name = g_strdup(display_name);
+	if (folder_check(s, actor, cal->folder_id, FOLDER_ADMIN, 0, err) < 0 ||
+	    store_begin(s, err) < 0)
+		return -1;
+	bool ok = name == NULL || rename_calendar(s, actor, cal->folder_id, name, err) == 0;
+	if (ok && change->change_zone)
+		ok = store_zone(s, cal->folder_id, change->zone, change->zone_len, err) == 0;
+	if (!ok || store_commit(s, err) < 0) {
+		store_rollback(s);
+		return -1;
+	}
+	if (name != NULL) {
+		g_free(cal->display_name);
+		cal->display_name = g_strdup(name);
+	}
 	return 0;
 }
 
@@ -244,4 +384,70 @@ int pim_calendar_delete(struct store *s, int64_t actor, const struct pim_calenda
                         struct ox_error *err)
 {
 	return folder_delete(s, actor, cal->folder_id, err);
+}
+
+/* The text set on a folder: 1 with *text_r, 0 when none, -1. */
+static int load_zone_text(struct store *s, int64_t folder_id, char **text_r, struct ox_error *err)
+{
+	struct store_stmt *st = store_prepare(
+		s, "SELECT vtimezone FROM calendar_timezones WHERE folder_id = $1", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, folder_id);
+	int r = store_step(st, err);
+	if (r > 0)
+		*text_r = g_strdup(store_col_text(st, 0));
+	store_stmt_done(&st);
+	return r;
+}
+
+/* The owner's time zone in the directory (RFC 4791 5.2.2 leaves the
+ * default to the server: a user's calendars read floating times where
+ * the user lives), UTC for public folders. */
+static int owner_zone(struct store *s, int64_t folder_id, struct pim_zone **zone_r,
+                      struct ox_error *err)
+{
+	struct store_stmt *st = store_prepare(s, "SELECT owner_id FROM folders WHERE id = $1", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, folder_id);
+	int r = store_step(st, err);
+	int64_t owner = r > 0 ? store_col_int(st, 0) : 0;
+	store_stmt_done(&st);
+	if (r < 0)
+		return -1;
+	struct user_info user = {0};
+	r = owner != 0 ? user_lookup_id(s, owner, &user, err) : 0;
+	if (r < 0)
+		return -1;
+	*zone_r = pim_zone_named(r > 0 ? user.time_zone : NULL);
+	user_info_clear(&user);
+	return 0;
+}
+
+int pim_folder_zone(struct store *s, int64_t folder_id, struct pim_zone **zone_r, bool *is_set_r,
+                    struct ox_error *err)
+{
+	*zone_r = NULL;
+	char *text = NULL;
+	int r = load_zone_text(s, folder_id, &text, err);
+	if (r < 0)
+		return -1;
+	struct ox_error ignored;
+	/* A stored text was valid when it was set; should libical ever read
+	 * it differently, the owner's zone serves rather than no answer. */
+	bool set = r > 0 && pim_zone_parse(text, strlen(text), zone_r, &ignored) == 0;
+	g_free(text);
+	if (is_set_r != NULL)
+		*is_set_r = set;
+	return set ? 0 : owner_zone(s, folder_id, zone_r, err);
+}
+
+int pim_calendar_zone(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                      struct pim_zone **zone_r, bool *is_set_r, struct ox_error *err)
+{
+	*zone_r = NULL;
+	if (folder_check(s, actor, cal->folder_id, FOLDER_SEE, 0, err) < 0)
+		return -1;
+	return pim_folder_zone(s, cal->folder_id, zone_r, is_set_r, err);
 }

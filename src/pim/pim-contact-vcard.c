@@ -1,6 +1,8 @@
 /* A small strict vCard 3.0 (RFC 2426) and 4.0 (RFC 6350) reader: enough
  * to refuse what is not one well-formed card and to index what queries
- * need. Stored text is never rewritten, so nothing here serialises. */
+ * need; and, over stored cards, the properties one by one for queries
+ * and partial retrieval (RFC 6352 10.4.2). Stored text is never
+ * rewritten: a partial card is made of the stored lines. */
 #include "core/error.h"
 #include "pim/pim-contact-private.h"
 
@@ -169,7 +171,7 @@ static int parse_line(const struct logical_line *l, struct content_line *cl, str
 }
 
 /* RFC 6350 3.4 text escapes. */
-static char *unescape(const char *v)
+char *pim_vcard_unescape(const char *v)
 {
 	GString *out = g_string_sized_new(strlen(v));
 	for (const char *p = v; *p != '\0'; p++) {
@@ -206,11 +208,11 @@ static int take(struct reader *r, const struct content_line *cl, unsigned lineno
 	} else if (strcmp(cl->name, "FN") == 0) {
 		/* vCard 4.0 allows one FN per language: the first names it. */
 		if (r->fns++ == 0)
-			idx->fn = unescape(cl->value);
+			idx->fn = pim_vcard_unescape(cl->value);
 	} else if (strcmp(cl->name, "N") == 0) {
 		if (r->ns++ > 0)
 			return ox_error_set(err, OX_ERR_INVALID, "line %u: a second N", lineno);
-		idx->n = unescape(cl->value);
+		idx->n = pim_vcard_unescape(cl->value);
 	} else if (strcmp(cl->name, "UID") == 0) {
 		if (r->uids++ > 0)
 			return ox_error_set(err, OX_ERR_INVALID, "line %u: a second UID", lineno);
@@ -220,7 +222,7 @@ static int take(struct reader *r, const struct content_line *cl, unsigned lineno
 		idx->uid = g_strdup(cl->value);
 	} else if (strcmp(cl->name, "EMAIL") == 0 || strcmp(cl->name, "TEL") == 0) {
 		GString *list = cl->name[0] == 'E' ? r->emails : r->tels;
-		char *v = unescape(cl->value);
+		char *v = pim_vcard_unescape(cl->value);
 		g_strdelimit(v, "\n", ' ');
 		if (list->len > 0)
 			g_string_append_c(list, '\n');
@@ -313,4 +315,173 @@ int pim_vcard_index(const char *data, size_t len, struct pim_vcard_index *idx_r,
 	if (ret < 0)
 		pim_vcard_index_clear(idx_r);
 	return ret;
+}
+
+/* --- stored cards, property by property --- */
+
+/* The physical line at pos without its line end, appended to line; the
+ * position after its LF. */
+static size_t physical_line(const char *data, size_t len, size_t pos, GString *line, bool skip1)
+{
+	const char *nl = memchr(data + pos, '\n', len - pos);
+	size_t plen = nl != NULL ? (size_t)(nl - (data + pos)) : len - pos;
+	size_t next = pos + plen + (nl != NULL ? 1 : 0);
+	while (plen > 0 && data[pos + plen - 1] == '\r')
+		plen--;
+	if (skip1 && plen > 0) {
+		pos++;
+		plen--;
+	}
+	g_string_append_len(line, data + pos, (gssize)plen);
+	return next;
+}
+
+/* Parses one unfolded line into p (names upper case in the buffers):
+ * false when it is no content line. */
+static bool split_prop(const char *line, GString *group, GString *name, GString *params,
+                       struct pim_vcard_prop *p)
+{
+	const char *q = line;
+	while (name_char(*q))
+		q++;
+	const char *n = line;
+	g_string_truncate(group, 0);
+	if (*q == '.' && q > line) {
+		g_string_append_len(group, line, q - line);
+		n = ++q;
+		while (name_char(*q))
+			q++;
+	}
+	if (q == n || (*q != ';' && *q != ':'))
+		return false;
+	g_string_assign(name, "");
+	g_string_append_len(name, n, q - n);
+	g_string_ascii_up(name);
+	g_string_ascii_up(group);
+	const char *ps = q;
+	bool quoted = false;
+	while (*q != '\0' && (quoted || *q != ':')) {
+		if (*q == '"')
+			quoted = !quoted;
+		q++;
+	}
+	if (*q != ':')
+		return false;
+	g_string_assign(params, "");
+	g_string_append_len(params, ps, q - ps);
+	p->group = group->len > 0 ? group->str : NULL;
+	p->name = name->str;
+	p->params = params->str;
+	p->value = q + 1;
+	return true;
+}
+
+int pim_vcard_props(const char *data, pim_vcard_prop_fn *fn, void *ctx)
+{
+	size_t len = strlen(data), pos = 0;
+	GString *line = g_string_new(NULL), *group = g_string_new(NULL);
+	GString *name = g_string_new(NULL), *params = g_string_new(NULL);
+	int r = 0;
+	while (r == 0 && pos < len) {
+		struct pim_vcard_prop p = {.start = pos};
+		g_string_truncate(line, 0);
+		pos = physical_line(data, len, pos, line, false);
+		/* A line starting with a space or a tab continues this one. */
+		while (pos < len && (data[pos] == ' ' || data[pos] == '\t'))
+			pos = physical_line(data, len, pos, line, true);
+		p.end = pos;
+		if (line->len > 0 && split_prop(line->str, group, name, params, &p))
+			r = fn(&p, ctx);
+	}
+	g_string_free(line, TRUE);
+	g_string_free(group, TRUE);
+	g_string_free(name, TRUE);
+	g_string_free(params, TRUE);
+	return r;
+}
+
+static int version_of(const struct pim_vcard_prop *p, void *ctx)
+{
+	if (strcmp(p->name, "VERSION") != 0)
+		return 0;
+	*(int *)ctx = strcmp(p->value, "3.0") == 0 ? 3 : strcmp(p->value, "4.0") == 0 ? 4 : 0;
+	return 1;
+}
+
+int pim_vcard_version(const char *data)
+{
+	int version = 0;
+	pim_vcard_props(data, version_of, &version);
+	return version;
+}
+
+struct selecting {
+	const char *data;
+	const struct pim_vcard_select *sel;
+	size_t n;
+	const char *eol;
+	GString *out;
+};
+
+/* RFC 6352 10.4.2: a name without a group matches the property in any
+ * group; with one, only in that group. */
+static bool select_matches(const struct pim_vcard_select *sel, const struct pim_vcard_prop *p)
+{
+	const char *dot = strchr(sel->name, '.');
+	if (dot == NULL)
+		return strcmp(sel->name, p->name) == 0;
+	return p->group != NULL && strlen(p->group) == (size_t)(dot - sel->name) &&
+	       strncmp(sel->name, p->group, (size_t)(dot - sel->name)) == 0 &&
+	       strcmp(dot + 1, p->name) == 0;
+}
+
+/* How a property's last line ends in the text: CR LF, LF, or NULL
+ * (the text's last line, without an end). */
+static const char *raw_ending(const char *data, const struct pim_vcard_prop *p)
+{
+	if (p->end == p->start || data[p->end - 1] != '\n')
+		return NULL;
+	return p->end - p->start >= 2 && data[p->end - 2] == '\r' ? "\r\n" : "\n";
+}
+
+static int select_one(const struct pim_vcard_prop *p, void *ctx)
+{
+	struct selecting *x = ctx;
+	static const char *const always[] = {"BEGIN", "END", "VERSION", "UID"};
+	int keep = 0; /* 0 no, 1 the name and parameters, 2 all of it */
+	for (size_t i = 0; keep < 2 && i < G_N_ELEMENTS(always); i++)
+		keep = strcmp(p->name, always[i]) == 0 ? 2 : keep;
+	for (size_t i = 0; keep < 2 && i < x->n; i++) {
+		if (select_matches(&x->sel[i], p))
+			keep = x->sel[i].novalue ? 1 : 2;
+	}
+	const char *ending = raw_ending(x->data, p);
+	/* Lines the server writes end as the kept lines before them do. */
+	if (keep > 0 && ending != NULL)
+		x->eol = ending;
+	if (keep == 2) {
+		g_string_append_len(x->out, x->data + p->start, (gssize)(p->end - p->start));
+		/* The last line of a card stored without a final line end. */
+		if (ending == NULL)
+			g_string_append(x->out, x->eol);
+	} else if (keep == 1) {
+		if (p->group != NULL)
+			g_string_append_printf(x->out, "%s.", p->group);
+		g_string_append_printf(x->out, "%s%s:%s", p->name, p->params, x->eol);
+	}
+	return 0;
+}
+
+/* The card's own line end, as its first line has it. */
+static const char *line_end(const char *data)
+{
+	const char *nl = strchr(data, '\n');
+	return nl != NULL && nl > data && nl[-1] == '\r' ? "\r\n" : "\n";
+}
+
+char *pim_vcard_select(const char *data, const struct pim_vcard_select *sel, size_t n)
+{
+	struct selecting x = {data, sel, n, line_end(data), g_string_new(NULL)};
+	pim_vcard_props(data, select_one, &x);
+	return g_string_free(x.out, FALSE);
 }

@@ -84,44 +84,46 @@ static int load(struct store *s, int64_t folder_id, const char *name, struct pim
 	return r;
 }
 
-/* --- the global address book, found by name through its listing --- */
+/* --- the global address book: its cards made once per request --- */
 
-struct gab_find {
-	const char *name;
-	struct pim_contact *c;
-	char *data;
-};
-
-static int gab_find_one(const struct pim_contact *c, const char *data, void *ctx)
+/* The book's cards: those it was described with, else made now (*tmp_r
+ * then holds them for the caller to release). */
+static const struct pim_gab *gab_of(struct store *s, int64_t actor,
+                                    const struct pim_addressbook *book, struct pim_gab **tmp_r,
+                                    struct ox_error *err)
 {
-	struct gab_find *f = ctx;
-	if (f->data != NULL || strcmp(c->name, f->name) != 0)
-		return 0;
-	*f->c = *c;
-	f->c->name = g_strdup(c->name);
-	f->c->uid = g_strdup(c->uid);
-	f->c->fn = g_strdup(c->fn);
-	f->c->n = g_strdup(c->n);
-	f->c->emails = g_strdup(c->emails);
-	f->c->tels = g_strdup(c->tels);
-	f->data = g_strdup(data);
-	return 0;
+	*tmp_r = NULL;
+	if (book->gab != NULL)
+		return book->gab;
+	return pim_gab_build(s, actor, tmp_r, err) < 0 ? NULL : *tmp_r;
 }
 
-static int gab_find(struct store *s, int64_t actor, const char *name, struct pim_contact *c_r,
-                    char **data_r, struct ox_error *err)
+static void copy_contact(struct pim_contact *dst, const struct pim_contact *src)
 {
-	struct gab_find f = {name, c_r, NULL};
-	if (pim_gab_list(s, actor, gab_find_one, &f, err) < 0) {
-		pim_contact_clear(c_r);
-		g_free(f.data);
+	*dst = *src;
+	dst->name = g_strdup(src->name);
+	dst->uid = g_strdup(src->uid);
+	dst->fn = g_strdup(src->fn);
+	dst->n = g_strdup(src->n);
+	dst->emails = g_strdup(src->emails);
+	dst->tels = g_strdup(src->tels);
+}
+
+static int gab_find(struct store *s, int64_t actor, const struct pim_addressbook *book,
+                    const char *name, struct pim_contact *c_r, char **data_r, struct ox_error *err)
+{
+	struct pim_gab *tmp;
+	const struct pim_gab *gab = gab_of(s, actor, book, &tmp, err);
+	if (gab == NULL)
 		return -1;
-	}
+	const char *text = NULL;
+	const struct pim_contact *c = pim_gab_find(gab, name, &text);
+	if (c != NULL)
+		copy_contact(c_r, c);
 	if (data_r != NULL)
-		*data_r = f.data;
-	else
-		g_free(f.data);
-	return f.c->name != NULL ? 1 : 0;
+		*data_r = g_strdup(text);
+	pim_gab_unref(&tmp);
+	return c != NULL ? 1 : 0;
 }
 
 int pim_contact_find(struct store *s, int64_t actor, const struct pim_addressbook *book,
@@ -129,7 +131,7 @@ int pim_contact_find(struct store *s, int64_t actor, const struct pim_addressboo
 {
 	memset(c_r, 0, sizeof(*c_r));
 	if (book->global)
-		return gab_find(s, actor, name, c_r, NULL, err);
+		return gab_find(s, actor, book, name, c_r, NULL, err);
 	struct ox_error perm;
 	int scope = read_scope(s, actor, book->folder_id, &perm);
 	/* Unreadable is absent: the book's existence is not revealed. */
@@ -151,8 +153,8 @@ int pim_contact_read(struct store *s, int64_t actor, const struct pim_addressboo
 {
 	*data_r = NULL;
 	if (book->global) {
-		struct pim_contact found;
-		int r = gab_find(s, actor, c->name, &found, data_r, err);
+		struct pim_contact found = {0};
+		int r = gab_find(s, actor, book, c->name, &found, data_r, err);
 		pim_contact_clear(&found);
 		if (r <= 0)
 			return r < 0 ? -1 : ox_error_set(err, OX_ERR_NOT_FOUND, "no such contact");
@@ -191,10 +193,17 @@ struct gab_query {
 	bool truncated;
 };
 
+/* The index decides unless the query needs the text. */
+static bool passes(const struct pim_contact *c, const char *data, const struct pim_contact_query *q)
+{
+	return pim_contact_query_needs_text(q) ? pim_contact_matches_text(data, q)
+	                                       : pim_contact_matches(c, q);
+}
+
 static int gab_query_one(const struct pim_contact *c, const char *data, void *ctx)
 {
 	struct gab_query *g = ctx;
-	if (!pim_contact_matches(c, g->q))
+	if (!passes(c, data, g->q))
 		return 0;
 	if (g->q != NULL && g->q->limit > 0 && g->count >= g->q->limit) {
 		g->truncated = true;
@@ -222,7 +231,7 @@ static int emit_rows(struct store *s, int64_t actor, const struct pim_addressboo
 	while ((r = store_step(st, err)) > 0) {
 		struct pim_contact c = {0};
 		read_contact(st, &c);
-		if (!pim_contact_matches(&c, q)) {
+		if (!passes(&c, store_col_text(st, 12), q)) {
 			pim_contact_clear(&c);
 			continue;
 		}
@@ -260,11 +269,17 @@ int pim_contact_query(struct store *s, int64_t actor, const struct pim_addressbo
 	*truncated_r = false;
 	if (book->global) {
 		struct gab_query g = {q, fn, ctx, 0, false};
-		int r = pim_gab_list(s, actor, gab_query_one, &g, err);
+		struct pim_gab *tmp;
+		const struct pim_gab *gab = gab_of(s, actor, book, &tmp, err);
+		if (gab == NULL)
+			return -1;
+		int r = pim_gab_foreach(gab, gab_query_one, &g);
+		pim_gab_unref(&tmp);
 		*truncated_r = g.truncated;
-		return r;
+		return r < 0 ? ox_error_set(err, OX_ERR_INTERNAL, "contact listing stopped") : 0;
 	}
-	/* The indexed columns decide the match; the text is only passed on. */
+	/* The indexed columns decide the match when they can; the text is
+	 * matched when the query names what the index does not hold. */
 	struct store_stmt *st = store_prepare(s,
 	                                      "SELECT " CONTACT_COLUMNS ", data FROM contacts "
 	                                      "WHERE folder_id = $1 ORDER BY name",
@@ -465,6 +480,21 @@ int pim_contact_put(struct store *s, int64_t actor, const struct pim_addressbook
 	return ret;
 }
 
+/* Deletes a contact's row and leaves its tombstone. */
+static int remove_row(struct store *s, int64_t folder_id, const char *name, int64_t actor,
+                      struct ox_error *err)
+{
+	struct store_stmt *st =
+		store_prepare(s, "DELETE FROM contacts WHERE folder_id = $1 AND name = $2", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, folder_id);
+	store_bind_text(st, 2, name);
+	int r = store_run(st, err);
+	store_stmt_done(&st);
+	return r < 0 ? -1 : change_record(s, folder_id, name, actor, true, NULL, err);
+}
+
 int pim_contact_delete(struct store *s, int64_t actor, const struct pim_addressbook *book,
                        const struct pim_contact *c, struct ox_error *err)
 {
@@ -474,21 +504,243 @@ int pim_contact_delete(struct store *s, int64_t actor, const struct pim_addressb
 	if (change_object_creator(s, book->folder_id, c->name, &creator, err) < 0 ||
 	    folder_check(s, actor, book->folder_id, FOLDER_DELETE_OBJECT, creator, err) < 0)
 		return -1;
-	if (store_begin(s, err) < 0)
+	/* COPY and MOVE remove an overwritten destination inside their own
+	 * transaction: join it. */
+	bool own = !store_in_transaction(s);
+	if (own && store_begin(s, err) < 0)
 		return -1;
-	struct store_stmt *st =
-		store_prepare(s, "DELETE FROM contacts WHERE folder_id = $1 AND id = $2", err);
-	bool ok = st != NULL;
-	if (ok) {
-		store_bind_int(st, 1, book->folder_id);
-		store_bind_int(st, 2, c->id);
-		ok = store_run(st, err) == 0;
-		store_stmt_done(&st);
-	}
-	ok = ok && change_record(s, book->folder_id, c->name, actor, true, NULL, err) == 0;
-	if (!ok || store_commit(s, err) < 0) {
+	bool ok = remove_row(s, book->folder_id, c->name, actor, err) == 0;
+	if (own && (!ok || store_commit(s, err) < 0)) {
 		store_rollback(s);
 		return -1;
 	}
-	return 0;
+	return ok ? 0 : -1;
+}
+
+/* --- the whole book as one stream (GET) --- */
+
+#define EXPORT_PAGE 32
+
+struct export_row {
+	char *name, *data;
+};
+
+static void export_row_clear(gpointer p)
+{
+	struct export_row *row = p;
+	g_free(row->name);
+	g_free(row->data);
+}
+
+/* The next page of rows after `after` (by name): 0 with rows, -1. */
+static int export_page(struct store *s, int64_t folder_id, const char *after, GArray *rows,
+                       struct ox_error *err)
+{
+	struct store_stmt *st =
+		store_prepare(s,
+	                      "SELECT name, data FROM contacts WHERE folder_id = $1 "
+	                      "AND name > $2 ORDER BY name LIMIT 32",
+	                      err);
+	if (st == NULL)
+		return -1;
+	G_STATIC_ASSERT(EXPORT_PAGE == 32);
+	store_bind_int(st, 1, folder_id);
+	store_bind_text(st, 2, after);
+	int r;
+	while ((r = store_step(st, err)) > 0) {
+		struct export_row row = {g_strdup(store_col_text(st, 0)),
+		                         g_strdup(store_col_text(st, 1))};
+		g_array_append_val(rows, row);
+	}
+	store_stmt_done(&st);
+	return r;
+}
+
+/* One card, ending in a line break so the next one starts a line. */
+static int export_card(const char *text, pim_contact_write_fn *fn, void *ctx)
+{
+	size_t len = strlen(text);
+	if (len > 0 && fn(text, len, ctx) < 0)
+		return -1;
+	return len > 0 && text[len - 1] != '\n' ? fn("\r\n", 2, ctx) : 0;
+}
+
+struct export_to {
+	pim_contact_write_fn *fn;
+	void *ctx;
+};
+
+static int export_gab_one(const struct pim_contact *c, const char *data, void *ctx)
+{
+	struct export_to *x = ctx;
+	return export_card(data, x->fn, x->ctx);
+}
+
+static int export_gab(struct store *s, int64_t actor, const struct pim_addressbook *book,
+                      pim_contact_write_fn *fn, void *ctx, struct ox_error *err)
+{
+	struct pim_gab *tmp;
+	const struct pim_gab *gab = gab_of(s, actor, book, &tmp, err);
+	if (gab == NULL)
+		return -1;
+	struct export_to x = {fn, ctx};
+	int r = pim_gab_foreach(gab, export_gab_one, &x);
+	pim_gab_unref(&tmp);
+	return r < 0 ? ox_error_set(err, OX_ERR_TEMP, "the client went away") : 0;
+}
+
+int pim_addressbook_export(struct store *s, int64_t actor, const struct pim_addressbook *book,
+                           pim_contact_write_fn *fn, void *ctx, struct ox_error *err)
+{
+	if (book->global)
+		return export_gab(s, actor, book, fn, ctx, err);
+	int scope = read_scope(s, actor, book->folder_id, err);
+	if (scope < 0)
+		return -1;
+	/* A page at a time, and no statement open while fn waits for the
+	 * client: memory and locks stay flat whatever the book's size. */
+	GArray *rows = g_array_new(FALSE, TRUE, sizeof(struct export_row));
+	g_array_set_clear_func(rows, export_row_clear);
+	char *after = g_strdup("");
+	int r = 0;
+	do {
+		g_array_set_size(rows, 0);
+		r = export_page(s, book->folder_id, after, rows, err);
+		for (guint i = 0; r == 0 && i < rows->len; i++) {
+			struct export_row *row = &g_array_index(rows, struct export_row, i);
+			if (!readable(s, actor, book->folder_id, scope, row->name))
+				continue;
+			if (export_card(row->data, fn, ctx) < 0)
+				r = ox_error_set(err, OX_ERR_TEMP, "the client went away");
+		}
+		if (rows->len > 0) {
+			g_free(after);
+			after = g_strdup(
+				g_array_index(rows, struct export_row, rows->len - 1).name);
+		}
+	} while (r == 0 && rows->len == EXPORT_PAGE);
+	g_free(after);
+	g_array_free(rows, TRUE);
+	return r;
+}
+
+/* --- COPY and MOVE --- */
+
+/* Who holds a UID in a folder: 1 with *name_r, 0, -1. */
+static int uid_holder(struct store *s, int64_t folder_id, const char *uid, char **name_r,
+                      struct ox_error *err)
+{
+	struct store_stmt *st = store_prepare(
+		s, "SELECT name FROM contacts WHERE folder_id = $1 AND uid = $2", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, folder_id);
+	store_bind_text(st, 2, uid);
+	int r = store_step(st, err);
+	if (r > 0)
+		*name_r = g_strdup(store_col_text(st, 0));
+	store_stmt_done(&st);
+	return r;
+}
+
+/* The source's text, as the actor may read it. */
+static int transfer_source(struct store *s, int64_t actor, const struct pim_addressbook *book,
+                           const struct pim_contact *src, bool move, char **text_r,
+                           struct ox_error *err)
+{
+	size_t len;
+	if (move && book->global)
+		return read_only(err);
+	if (pim_contact_read(s, actor, book, src, text_r, &len, err) < 0)
+		return -1;
+	if (!move)
+		return 0;
+	int64_t creator = 0;
+	if (change_object_creator(s, book->folder_id, src->name, &creator, err) < 0)
+		return -1;
+	return folder_check(s, actor, book->folder_id, FOLDER_DELETE_OBJECT, creator, err);
+}
+
+static int transfer_txn(struct store *s, int64_t actor, const struct pim_addressbook *src_book,
+                        const struct pim_contact *src, const struct pim_addressbook *dst_book,
+                        const char *dst_name, bool move, const char *text,
+                        const struct pim_vcard_index *idx, enum pim_contact_reject *reject_r,
+                        char **conflict_r, struct ox_error *err)
+{
+	/* The source goes first: a contact moved to another name of its own
+	 * book keeps its UID. */
+	if (move && remove_row(s, src_book->folder_id, src->name, actor, err) < 0)
+		return -1;
+	char *holder = NULL;
+	int taken = uid_holder(s, dst_book->folder_id, idx->uid, &holder, err);
+	if (taken > 0) {
+		*reject_r = PIM_CONTACT_REJECT_UID;
+		ox_error_set(err, OX_ERR_CONFLICT,
+		             "UID %.100s is used by another contact of the book", idx->uid);
+		/* Named only to whoever may read it. */
+		struct ox_error ignored;
+		int scope = read_scope(s, actor, dst_book->folder_id, &ignored);
+		if (conflict_r != NULL && scope >= 0 &&
+		    readable(s, actor, dst_book->folder_id, scope, holder))
+			*conflict_r = g_strdup(holder);
+		g_free(holder);
+		return -1;
+	}
+	if (taken < 0)
+		return -1;
+	size_t len = strlen(text);
+	char *hash = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text, len);
+	char etag[40];
+	g_snprintf(etag, sizeof(etag), "\"%.32s\"", hash);
+	g_free(hash);
+	if (write_row(s, dst_book, dst_name, text, len, idx, etag, false, err) < 0)
+		return -1;
+	return change_record(s, dst_book->folder_id, dst_name, actor, false, NULL, err);
+}
+
+static int transfer_checks(struct store *s, int64_t actor, const struct pim_addressbook *dst_book,
+                           const char *dst_name, struct ox_error *err)
+{
+	if (dst_book->global)
+		return read_only(err);
+	size_t nlen = dst_name != NULL ? strlen(dst_name) : 0;
+	if (nlen == 0 || nlen > 255 || strchr(dst_name, '/') != NULL)
+		return ox_error_set(err, OX_ERR_INVALID, "a contact name is 1 to 255 bytes");
+	return folder_check(s, actor, dst_book->folder_id, FOLDER_CREATE_OBJECT, 0, err);
+}
+
+int pim_contact_transfer(struct store *s, int64_t actor, const struct pim_addressbook *src_book,
+                         const struct pim_contact *src, const struct pim_addressbook *dst_book,
+                         const char *dst_name, bool move, enum pim_contact_reject *reject_r,
+                         char **conflict_r, struct ox_error *err)
+{
+	*reject_r = PIM_CONTACT_REJECT_NONE;
+	if (conflict_r != NULL)
+		*conflict_r = NULL;
+	char *text = NULL;
+	if (transfer_checks(s, actor, dst_book, dst_name, err) < 0 ||
+	    transfer_source(s, actor, src_book, src, move, &text, err) < 0) {
+		g_free(text);
+		return -1;
+	}
+	/* Stored text passed the reader when it was put; read again for the
+	 * destination's index. */
+	struct pim_vcard_index idx;
+	if (pim_vcard_index(text, strlen(text), &idx, err) < 0) {
+		*reject_r = PIM_CONTACT_REJECT_DATA;
+		g_free(text);
+		return -1;
+	}
+	bool own = !store_in_transaction(s);
+	int r = own ? store_begin(s, err) : 0;
+	if (r == 0)
+		r = transfer_txn(s, actor, src_book, src, dst_book, dst_name, move, text, &idx,
+		                 reject_r, conflict_r, err);
+	if (own && r == 0)
+		r = store_commit(s, err);
+	else if (own)
+		store_rollback(s);
+	pim_vcard_index_clear(&idx);
+	g_free(text);
+	return r < 0 ? -1 : 0;
 }

@@ -23,6 +23,7 @@
 
 struct ox_error;
 struct store;
+struct pim_gab;
 
 #define PIM_CONTACT_MAX (1024 * 1024)
 #define PIM_CONTACT_LINES_MAX 10000
@@ -46,8 +47,18 @@ struct pim_addressbook {
 	bool shared;
 	bool global; /* the context's global address book: read-only */
 	struct folder_perm rights;
+	/* The global book's cards, made once when the book was described and
+	 * shared by its copies, so one request builds them once. */
+	struct pim_gab *gab;
 };
 void pim_addressbook_clear(struct pim_addressbook *book);
+/* A copy that owns its strings (and shares the global book's cards). */
+void pim_addressbook_copy(struct pim_addressbook *dst, const struct pim_addressbook *src);
+/* The quoted strong ETag of the whole book as the actor reads it (GET):
+ * its state and what the actor's read right lets them see. */
+#define PIM_BOOK_ETAG_MAX 40
+void pim_addressbook_etag(const struct pim_addressbook *book, int64_t actor,
+                          char out[PIM_BOOK_ETAG_MAX]);
 
 /* Calls fn for each address book in owner's home as the actor sees it
  * (and, when actor == owner, the shared ones and the global one). fn
@@ -66,6 +77,37 @@ int pim_addressbook_create(struct store *s, int64_t actor, const char *segment,
                            struct ox_error *err);
 int pim_addressbook_delete(struct store *s, int64_t actor, const struct pim_addressbook *book,
                            struct ox_error *err);
+
+/* Dead properties of an address book (WebDAV), each the property element
+ * as XML text; CARDDAV:addressbook-description is one of them. Reading
+ * them needs seeing the book. */
+#define PIM_BOOK_PROPS_MAX 64
+#define PIM_BOOK_PROP_VALUE_MAX (64 * 1024)
+typedef int pim_book_prop_fn(const char *ns, const char *name, const char *value, void *ctx);
+int pim_addressbook_props(struct store *s, int64_t actor, const struct pim_addressbook *book,
+                          pim_book_prop_fn *fn, void *ctx, struct ox_error *err);
+struct pim_book_prop_op {
+	const char *ns; /* "" for none */
+	const char *name;
+	const char *value; /* the element as XML text; NULL removes it */
+};
+/* Changes a book's properties, all or nothing (joining an open
+ * transaction): with set_name, its display name (NULL: back to the
+ * folder's name), then the dead properties in order. Needs admin on the
+ * folder (WebDAV's write-properties); the global book refuses
+ * (OX_ERR_PERM). At most PIM_BOOK_PROPS_MAX dead properties of at most
+ * PIM_BOOK_PROP_VALUE_MAX bytes each (OX_ERR_LIMIT). */
+int pim_addressbook_patch(struct store *s, int64_t actor, struct pim_addressbook *book,
+                          bool set_name, const char *display_name,
+                          const struct pim_book_prop_op *ops, size_t n, struct ox_error *err);
+
+/* The whole book as one text/vcard stream: each contact the actor may
+ * read, by name, as stored, each ending in a line break. The rows are
+ * read a page at a time, so memory does not grow with the book. fn
+ * returns -1 to stop (then OX_ERR_TEMP). */
+typedef int pim_contact_write_fn(const char *text, size_t len, void *ctx);
+int pim_addressbook_export(struct store *s, int64_t actor, const struct pim_addressbook *book,
+                           pim_contact_write_fn *fn, void *ctx, struct ox_error *err);
 
 struct pim_contact {
 	int64_t id; /* 0 in the global address book */
@@ -100,6 +142,18 @@ int pim_contact_put(struct store *s, int64_t actor, const struct pim_addressbook
                     struct ox_error *err);
 int pim_contact_delete(struct store *s, int64_t actor, const struct pim_addressbook *book,
                        const struct pim_contact *c, struct ox_error *err);
+/* Copies a contact (or, with move, moves it) to the free name dst_name
+ * of dst_book, all or nothing, joining an open transaction (COPY and
+ * MOVE, RFC 6352 6.3.2.1). Needs reading the source, creating in the
+ * destination and, to move, deleting the source; the global book may be
+ * copied from, never written. The UID must be free in dst_book
+ * (OX_ERR_CONFLICT with PIM_CONTACT_REJECT_UID; *conflict_r, when not
+ * NULL, gets the name holding it if the actor may read that contact).
+ * Both books record the change. */
+int pim_contact_transfer(struct store *s, int64_t actor, const struct pim_addressbook *src_book,
+                         const struct pim_contact *src, const struct pim_addressbook *dst_book,
+                         const char *dst_name, bool move, enum pim_contact_reject *reject_r,
+                         char **conflict_r, struct ox_error *err);
 
 /* The changes to a book's contacts after `since` (0: every contact that
  * exists, without removals), in change order: fn gets the contact when it
@@ -136,12 +190,23 @@ struct pim_contact_text_match {
 	enum pim_contact_match_type type;
 	bool negate;
 };
+/* RFC 6352 10.5.2: a parameter of the property. */
+struct pim_contact_param_filter {
+	char *name;                           /* upper case */
+	bool is_not_defined;                  /* matches a property without it */
+	struct pim_contact_text_match *match; /* NULL: the parameter is there */
+};
 struct pim_contact_prop_filter {
-	enum pim_contact_field field;
-	bool allof;          /* test="allof": every text-match holds */
+	enum pim_contact_field field; /* the property when name is NULL */
+	/* Any other property (upper case, "GROUP.NAME" for one group only),
+	 * matched on the vCard text rather than the index. */
+	char *name;
+	bool allof;          /* test="allof": every text-match and param-filter holds */
 	bool is_not_defined; /* matches contacts without the property */
 	struct pim_contact_text_match *matches;
 	size_t n_matches;
+	struct pim_contact_param_filter *params; /* matched on the text too */
+	size_t n_params;
 };
 struct pim_contact_query {
 	bool allof; /* filter test="allof" */
@@ -150,8 +215,32 @@ struct pim_contact_query {
 	size_t limit;     /* 0: no limit */
 };
 void pim_contact_query_clear(struct pim_contact_query *q);
-/* Whether a contact's indexed values pass the query (pure). */
+/* Whether the index cannot answer q: it names another property or a
+ * parameter (pure). */
+bool pim_contact_query_needs_text(const struct pim_contact_query *q);
+/* Whether a contact's indexed values pass the query (pure); for a query
+ * that needs the text, pim_contact_matches_text decides. */
 bool pim_contact_matches(const struct pim_contact *c, const struct pim_contact_query *q);
+/* Whether a vCard's text passes the query (pure): a property passes a
+ * prop-filter when one of its instances does (RFC 6352 10.5.1), its
+ * group ignored unless the filter names one; TEXT values are compared
+ * unescaped; a 3.0 bare parameter (TEL;WORK) is a TYPE. */
+bool pim_contact_matches_text(const char *data, const struct pim_contact_query *q);
+
+/* --- partial retrieval (RFC 6352 10.4) --- */
+/* A vCard property to return: the name in upper case, with a group
+ * ("X-ABC.TEL") only that group's; novalue keeps the name and parameters
+ * and drops the value. */
+struct pim_vcard_select {
+	char *name;
+	bool novalue;
+};
+/* The card with only the selected properties and BEGIN, END, VERSION and
+ * UID, each line as stored (folds and line ends kept). Pure; the caller
+ * frees the result. */
+char *pim_vcard_select(const char *data, const struct pim_vcard_select *sel, size_t n);
+/* The card's VERSION as 3 or 4; 0 when it has none of these (pure). */
+int pim_vcard_version(const char *data);
 
 /* Calls fn with each contact of the book the actor may read that passes
  * q (NULL: all), by name, with its text. fn returns 0 to go on, -1 to

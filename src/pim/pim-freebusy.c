@@ -48,8 +48,10 @@ static GPtrArray *candidates(struct store *s, int64_t folder_id, const char *ski
 		return NULL;
 	store_bind_int(st, 1, folder_id);
 	store_bind_int(st, 2, PIM_COMP_VEVENT);
-	store_bind_int(st, 3, start);
-	store_bind_int(st, 4, end);
+	/* The index reads floating times as UTC; a calendar's zone moves them
+	 * by less than PIM_FLOATING_SLACK. */
+	store_bind_int(st, 3, pim_widen_down(start));
+	store_bind_int(st, 4, pim_widen_up(end));
 	store_bind_text(st, 5, skip_uid != NULL ? skip_uid : "");
 	GPtrArray *texts = g_ptr_array_new_with_free_func(g_free);
 	int r;
@@ -89,18 +91,25 @@ int pim_busy_folders(struct store *s, const int64_t *folder_ids, size_t n, const
 	GArray *periods = g_array_new(FALSE, FALSE, sizeof(struct period));
 	int r = 0;
 	for (size_t f = 0; r == 0 && f < n; f++) {
-		GPtrArray *texts = candidates(s, folder_ids[f], skip_uid, start, end, err);
+		/* Each calendar reads floating times in its own zone. */
+		struct pim_zone *zone = NULL;
+		GPtrArray *texts =
+			pim_folder_zone(s, folder_ids[f], &zone, NULL, err) < 0
+				? NULL
+				: candidates(s, folder_ids[f], skip_uid, start, end, err);
 		if (texts == NULL) {
+			pim_zone_free(&zone);
 			r = -1;
 			break;
 		}
 		for (guint i = 0; r == 0 && i < texts->len; i++) {
-			if (pim_ical_busy(g_ptr_array_index(texts, i), start, end, add_period,
-			                  periods) < 0)
+			if (pim_ical_busy_in(g_ptr_array_index(texts, i), zone, start, end,
+			                     add_period, periods) < 0)
 				r = ox_error_set(err, OX_ERR_LIMIT, "more than %d busy periods",
 				                 PIM_BUSY_MAX);
 		}
 		g_ptr_array_unref(texts);
+		pim_zone_free(&zone);
 	}
 	if (r == 0)
 		r = emit_merged(periods, fn, ctx, err);

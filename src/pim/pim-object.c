@@ -102,8 +102,16 @@ static int emit_rows(struct store *s, int64_t actor, const struct pim_calendar *
                      struct ox_error *err)
 {
 	int scope = read_scope(s, actor, cal->folder_id, err);
-	if (scope < 0)
+	struct pim_zone *own_zone = NULL;
+	/* Only a match reads times: a plain listing needs no zone. */
+	if (scope >= 0 && q->zone == NULL && (q->filter != NULL || q->has_range) &&
+	    pim_folder_zone(s, cal->folder_id, &own_zone, NULL, err) < 0)
+		scope = -1;
+	if (scope < 0) {
+		store_stmt_done(&st);
 		return -1;
+	}
+	const struct pim_zone *zone = q->zone != NULL ? q->zone : own_zone;
 	/* Rows are collected first: the permission check and fn may use the
 	 * store while a statement is open. */
 	GPtrArray *rows = g_ptr_array_new_with_free_func(g_free);
@@ -121,9 +129,10 @@ static int emit_rows(struct store *s, int64_t actor, const struct pim_calendar *
 		const char *data = g_ptr_array_index(rows, i);
 		if (!readable(s, actor, cal->folder_id, scope, obj->name))
 			continue;
-		if (q->filter != NULL ? !pim_ical_filter_match(data, q->filter)
-		                      : q->has_range && !pim_ical_overlaps(data, q->components,
-		                                                           q->start, q->end))
+		if (q->filter != NULL
+		            ? !pim_ical_filter_match(data, zone, q->filter)
+		            : q->has_range && !pim_ical_overlaps(data, zone, q->components,
+		                                                 q->start, q->end))
 			continue;
 		if (fn(obj, data, ctx) < 0)
 			r = ox_error_set(err, OX_ERR_INTERNAL, "object listing stopped");
@@ -132,6 +141,7 @@ static int emit_rows(struct store *s, int64_t actor, const struct pim_calendar *
 		pim_object_clear(&g_array_index(objs, struct pim_object, i));
 	g_array_free(objs, TRUE);
 	g_ptr_array_unref(rows);
+	pim_zone_free(&own_zone);
 	return r < 0 ? -1 : 0;
 }
 
@@ -159,8 +169,10 @@ int pim_object_query(struct store *s, int64_t actor, const struct pim_calendar *
 	store_bind_int(st, 1, cal->folder_id);
 	store_bind_int(st, 2, q->components);
 	store_bind_int(st, 3, q->has_range ? 1 : 0);
-	store_bind_int(st, 4, q->has_range ? q->start : 0);
-	store_bind_int(st, 5, q->has_range ? q->end : 0);
+	/* The index reads floating times as UTC; the calendar's zone may move
+	 * them by up to PIM_FLOATING_SLACK. */
+	store_bind_int(st, 4, q->has_range ? pim_widen_down(q->start) : 0);
+	store_bind_int(st, 5, q->has_range ? pim_widen_up(q->end) : 0);
 	return emit_rows(s, actor, cal, st, q, fn, ctx, err);
 }
 
@@ -378,7 +390,10 @@ int pim_object_delete(struct store *s, int64_t actor, const struct pim_calendar 
 	if (change_object_creator(s, cal->folder_id, obj->name, &creator, err) < 0 ||
 	    folder_check(s, actor, cal->folder_id, FOLDER_DELETE_OBJECT, creator, err) < 0)
 		return -1;
-	if (store_begin(s, err) < 0)
+	/* COPY and MOVE remove an overwritten destination inside their own
+	 * transaction: join it. */
+	bool own = !store_in_transaction(s);
+	if (own && store_begin(s, err) < 0)
 		return -1;
 	char *old_text = NULL;
 	bool ok = cal->owner_id == 0 || cal->inbox ||
@@ -401,11 +416,11 @@ int pim_object_delete(struct store *s, int64_t actor, const struct pim_calendar 
 		ok = pim_schedule_object(s, cal, old_text, NULL, &unused, err) == 0;
 	g_free(unused);
 	g_free(old_text);
-	if (!ok || store_commit(s, err) < 0) {
+	if (own && (!ok || store_commit(s, err) < 0)) {
 		store_rollback(s);
 		return -1;
 	}
-	return 0;
+	return ok ? 0 : -1;
 }
 
 int pim_object_write_as(struct store *s, int64_t folder_id, int64_t as_user, const char *name,
@@ -542,4 +557,142 @@ void pim_comp_filter_free(struct pim_comp_filter **filter)
 	comp_filter_clear(*filter);
 	g_free(*filter);
 	*filter = NULL;
+}
+
+/* --- COPY and MOVE --- */
+
+/* Who holds a UID in a calendar: 1 with *name_r, 0, -1. */
+static int uid_holder(struct store *s, int64_t folder_id, const char *uid, char **name_r,
+                      struct ox_error *err)
+{
+	struct store_stmt *st = store_prepare(
+		s, "SELECT name FROM calendar_objects WHERE folder_id = $1 AND uid = $2", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, folder_id);
+	store_bind_text(st, 2, uid);
+	int r = store_step(st, err);
+	if (r > 0)
+		*name_r = g_strdup(store_col_text(st, 0));
+	store_stmt_done(&st);
+	return r;
+}
+
+/* Everything that needs no write: the rights, the names, the source's
+ * text and index, what the destination takes. */
+static int transfer_checks(struct store *s, int64_t actor, const struct pim_calendar *src_cal,
+                           const struct pim_object *src, const struct pim_calendar *dst_cal,
+                           const char *dst_name, bool move, char **text_r,
+                           struct pim_ical_index *idx, enum pim_reject *reject_r,
+                           struct ox_error *err)
+{
+	size_t nlen = dst_name != NULL ? strlen(dst_name) : 0, len = 0;
+	if (nlen == 0 || nlen > PIM_NAME_MAX || strchr(dst_name, '/') != NULL)
+		return ox_error_set(err, OX_ERR_INVALID, "an object name is 1 to %d bytes",
+		                    PIM_NAME_MAX);
+	/* RFC 6638 2.2: only the server delivers into a schedule inbox, and
+	 * its messages are no calendar's objects. */
+	if (src_cal->inbox || dst_cal->inbox)
+		return ox_error_set(err, OX_ERR_PERM, "the schedule inbox takes no COPY or MOVE");
+	if (folder_check(s, actor, dst_cal->folder_id, FOLDER_CREATE_OBJECT, 0, err) < 0 ||
+	    pim_object_read(s, actor, src_cal, src, text_r, &len, err) < 0)
+		return -1;
+	int64_t creator = 0;
+	if (move &&
+	    (change_object_creator(s, src_cal->folder_id, src->name, &creator, err) < 0 ||
+	     folder_check(s, actor, src_cal->folder_id, FOLDER_DELETE_OBJECT, creator, err) < 0))
+		return -1;
+	if (pim_ical_index(*text_r, len, idx, reject_r, err) < 0)
+		return -1;
+	if ((idx->component & dst_cal->components) == 0) {
+		*reject_r = PIM_REJECT_COMPONENT;
+		return ox_error_set(err, OX_ERR_INVALID,
+		                    "this calendar does not take %s components",
+		                    idx->component == PIM_COMP_VTODO ? "VTODO" : "VEVENT");
+	}
+	if (pim_schedule_candidate(*text_r) && (!move || src_cal->owner_id != dst_cal->owner_id)) {
+		*reject_r = PIM_REJECT_SCHEDULING;
+		return ox_error_set(err, OX_ERR_PERM,
+		                    "a scheduling object (with an ORGANIZER) is not copied, and "
+		                    "moves only between calendars of its owner");
+	}
+	return 0;
+}
+
+static int remove_source(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                         const char *name, struct ox_error *err)
+{
+	struct store_stmt *st = store_prepare(
+		s, "DELETE FROM calendar_objects WHERE folder_id = $1 AND name = $2", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, cal->folder_id);
+	store_bind_text(st, 2, name);
+	int r = store_run(st, err);
+	store_stmt_done(&st);
+	return r < 0 ? -1 : change_record(s, cal->folder_id, name, actor, true, NULL, err);
+}
+
+static int transfer_txn(struct store *s, int64_t actor, const struct pim_calendar *src_cal,
+                        const struct pim_object *src, const struct pim_calendar *dst_cal,
+                        const char *dst_name, bool move, const char *text,
+                        const struct pim_ical_index *idx, enum pim_reject *reject_r,
+                        char **conflict_r, struct ox_error *err)
+{
+	/* The source goes first: an object moved to another name of its own
+	 * calendar keeps its UID. */
+	if (move && remove_source(s, actor, src_cal, src->name, err) < 0)
+		return -1;
+	char *holder = NULL;
+	int taken = uid_holder(s, dst_cal->folder_id, idx->uid, &holder, err);
+	if (taken > 0) {
+		*reject_r = PIM_REJECT_UID;
+		ox_error_set(err, OX_ERR_CONFLICT, "UID %.100s is used by another object there",
+		             idx->uid);
+		/* Named only to whoever may read it. */
+		struct ox_error ignored;
+		int scope = read_scope(s, actor, dst_cal->folder_id, &ignored);
+		if (conflict_r != NULL && scope >= 0 &&
+		    readable(s, actor, dst_cal->folder_id, scope, holder))
+			*conflict_r = g_strdup(holder);
+		g_free(holder);
+		return -1;
+	}
+	if (taken < 0)
+		return -1;
+	size_t len = strlen(text);
+	char *hash = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)text, len);
+	char etag[PIM_ETAG_MAX];
+	g_snprintf(etag, sizeof(etag), "\"%.32s\"", hash);
+	g_free(hash);
+	if (write_row(s, dst_cal, dst_name, text, len, idx, etag, false, err) < 0)
+		return -1;
+	return change_record(s, dst_cal->folder_id, dst_name, actor, false, NULL, err);
+}
+
+int pim_object_transfer(struct store *s, int64_t actor, const struct pim_calendar *src_cal,
+                        const struct pim_object *src, const struct pim_calendar *dst_cal,
+                        const char *dst_name, bool move, enum pim_reject *reject_r,
+                        char **conflict_r, struct ox_error *err)
+{
+	*reject_r = PIM_REJECT_NONE;
+	if (conflict_r != NULL)
+		*conflict_r = NULL;
+	char *text = NULL;
+	struct pim_ical_index idx = {0};
+	int r = transfer_checks(s, actor, src_cal, src, dst_cal, dst_name, move, &text, &idx,
+	                        reject_r, err);
+	bool own = r == 0 && !store_in_transaction(s);
+	if (own)
+		r = store_begin(s, err);
+	if (r == 0)
+		r = transfer_txn(s, actor, src_cal, src, dst_cal, dst_name, move, text, &idx,
+		                 reject_r, conflict_r, err);
+	if (own && r == 0)
+		r = store_commit(s, err);
+	else if (own)
+		store_rollback(s);
+	pim_ical_index_clear(&idx);
+	g_free(text);
+	return r < 0 ? -1 : 0;
 }

@@ -23,18 +23,45 @@ int pim_ical_index(const char *data, size_t len, struct pim_ical_index *idx_r,
 
 /* Whether an object has an instance of one of `components` (0: any)
  * overlapping [start, end) in the sense of RFC 4791 9.9, recurrences
- * expanded. Unparsable text never matches. */
-bool pim_ical_overlaps(const char *data, unsigned components, int64_t start, int64_t end);
+ * expanded, floating times and DATE values read in `zone` (NULL: UTC).
+ * Unparsable text never matches. */
+bool pim_ical_overlaps(const char *data, const struct pim_zone *zone, unsigned components,
+                       int64_t start, int64_t end);
 
 /* Whether an object passes a calendar-query filter. Unparsable text
  * never does. */
-bool pim_ical_filter_match(const char *data, const struct pim_comp_filter *filter);
+bool pim_ical_filter_match(const char *data, const struct pim_zone *zone,
+                           const struct pim_comp_filter *filter);
 
 /* The busy instances of an object's VEVENTs overlapping [start, end),
  * clipped to it, in no particular order. fn returns -1 to stop; so does
  * this function then. */
 typedef int pim_ical_busy_fn(int64_t start, int64_t end, bool tentative, void *ctx);
 int pim_ical_busy(const char *data, int64_t start, int64_t end, pim_ical_busy_fn *fn, void *ctx);
+/* The same with floating times and DATE values read in `zone` (NULL: UTC,
+ * as pim_ical_busy does). */
+int pim_ical_busy_in(const char *data, const struct pim_zone *zone, int64_t start, int64_t end,
+                     pim_ical_busy_fn *fn, void *ctx);
+
+/* A zone for an IANA name (users.time_zone); UTC for names libical does
+ * not know. Never NULL. */
+struct pim_zone *pim_zone_named(const char *name);
+/* The zone of a calendar folder without a permission check (see
+ * pim_calendar_zone). */
+int pim_folder_zone(struct store *s, int64_t folder_id, struct pim_zone **zone_r, bool *is_set_r,
+                    struct ox_error *err);
+/* Floating times and DATE values are indexed as UTC; read in a calendar's
+ * zone they move by less than a day (UTC offsets stay within 24 hours), so
+ * index look-ups widen their range by this much. */
+#define PIM_FLOATING_SLACK 86400
+static inline int64_t pim_widen_down(int64_t t)
+{
+	return t < INT64_MIN + PIM_FLOATING_SLACK ? INT64_MIN : t - PIM_FLOATING_SLACK;
+}
+static inline int64_t pim_widen_up(int64_t t)
+{
+	return t > INT64_MAX - PIM_FLOATING_SLACK ? INT64_MAX : t + PIM_FLOATING_SLACK;
+}
 
 /* The top-level components of an object as iCalendar text: its
  * VTIMEZONEs (with their TZID) when `timezones`, else the others (tzid

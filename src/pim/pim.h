@@ -43,6 +43,8 @@ enum pim_reject {
 	PIM_REJECT_COMPONENT, /* a component the calendar does not take */
 	PIM_REJECT_UID,       /* the UID is used by another object of the calendar */
 	PIM_REJECT_SIZE,      /* larger than PIM_OBJECT_MAX */
+	/* A scheduling object copied, or moved to another owner. */
+	PIM_REJECT_SCHEDULING,
 };
 
 struct pim_calendar {
@@ -78,6 +80,52 @@ int pim_calendar_rename(struct store *s, int64_t actor, struct pim_calendar *cal
                         const char *display_name, struct ox_error *err);
 int pim_calendar_delete(struct store *s, int64_t actor, const struct pim_calendar *cal,
                         struct ox_error *err);
+
+/* --- time zones (CALDAV:calendar-timezone, RFC 4791 5.2.2) ---
+ * A calendar's time zone reads the floating times and DATE values of its
+ * objects wherever instances are matched against UTC ranges (queries,
+ * free/busy, expansion; RFC 4791 9.9). It is the one set on the calendar,
+ * else its owner's time zone in the directory (users.time_zone), else UTC
+ * (public calendars, names libical does not know). */
+struct pim_zone;
+#define PIM_ZONE_MAX (64 * 1024)
+/* A zone from the text of a CALDAV:calendar-timezone: one VCALENDAR
+ * holding exactly one VTIMEZONE (with a TZID) and nothing else. Its
+ * observances' rules must be yearly (as real zones are), so that no zone
+ * costs more than a bounded expansion. -1 with OX_ERR_INVALID and the
+ * reason in err otherwise. */
+int pim_zone_parse(const char *text, size_t len, struct pim_zone **zone_r, struct ox_error *err);
+/* The zone as a VCALENDAR text, as stored and answered (a default zone's
+ * is made at the first call; the zone owns it). */
+const char *pim_zone_text(struct pim_zone *zone);
+void pim_zone_free(struct pim_zone **zone);
+/* The calendar's zone as described above; *is_set_r (may be NULL) says
+ * whether one was set on the calendar. Seeing the calendar is enough. */
+int pim_calendar_zone(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                      struct pim_zone **zone_r, bool *is_set_r, struct ox_error *err);
+
+/* What a calendar is made with: pim_calendar_create's arguments and a
+ * time zone text (zone_len bytes; NULL: none set). */
+struct pim_calendar_spec {
+	const char *segment;
+	const char *display_name;
+	unsigned components;
+	const char *zone;
+	size_t zone_len;
+};
+int pim_calendar_make(struct store *s, int64_t actor, const struct pim_calendar_spec *spec,
+                      struct pim_calendar *cal_r, struct ox_error *err);
+/* Changes a calendar's properties in one transaction, all or nothing;
+ * needs admin rights on its folder. A text that pim_zone_parse refuses is
+ * OX_ERR_INVALID. */
+struct pim_calendar_change {
+	const char *display_name; /* NULL: kept */
+	bool change_zone;
+	const char *zone; /* with change_zone: the new text (zone_len bytes), NULL to remove it */
+	size_t zone_len;
+};
+int pim_calendar_change(struct store *s, int64_t actor, struct pim_calendar *cal,
+                        const struct pim_calendar_change *change, struct ox_error *err);
 
 struct pim_object {
 	int64_t id;
@@ -118,6 +166,21 @@ int pim_object_put(struct store *s, int64_t actor, const struct pim_calendar *ca
                    enum pim_reject *reject_r, struct ox_error *err);
 int pim_object_delete(struct store *s, int64_t actor, const struct pim_calendar *cal,
                       const struct pim_object *obj, struct ox_error *err);
+/* Copies an object (or, with move, moves it) to the free name dst_name of
+ * dst_cal, all or nothing, joining an open transaction (COPY and MOVE,
+ * RFC 4791 5.3.2.1). Needs reading the source, creating in the
+ * destination and, to move, deleting the source; neither may be a
+ * schedule inbox. The destination must take the component
+ * (PIM_REJECT_COMPONENT) and its UID must be free there
+ * (PIM_REJECT_UID; *conflict_r, when not NULL, gets the name holding it
+ * if the actor may read that object). A scheduling object (one with an
+ * ORGANIZER) only moves between calendars of its owner, as scheduling
+ * keeps one copy per calendar user (PIM_REJECT_SCHEDULING, RFC 6638
+ * 3.2.4.1). Nothing is scheduled; both calendars record the change. */
+int pim_object_transfer(struct store *s, int64_t actor, const struct pim_calendar *src_cal,
+                        const struct pim_object *src, const struct pim_calendar *dst_cal,
+                        const char *dst_name, bool move, enum pim_reject *reject_r,
+                        char **conflict_r, struct ox_error *err);
 
 /* A calendar-query filter (RFC 4791 9.7). Names compare without case.
  * A time range is [start, end), INT64_MIN / INT64_MAX for open ends. */
@@ -171,9 +234,59 @@ struct pim_query {
 	bool has_range;
 	int64_t start, end;
 	const struct pim_comp_filter *filter;
+	/* Reads floating times and DATE values (CALDAV:timezone of the
+	 * query); NULL: the calendar's (pim_calendar_zone). */
+	const struct pim_zone *zone;
 };
 int pim_object_query(struct store *s, int64_t actor, const struct pim_calendar *cal,
                      const struct pim_query *q, pim_object_fn *fn, void *ctx, struct ox_error *err);
+
+/* --- views of an object (CALDAV:calendar-data in a REPORT, RFC 4791 9.6) ---
+ * Which components and properties to return (9.6.1-9.6.4): names compare
+ * without case; a component that names no property returns all of them,
+ * one that names no component returns all of its components (as the
+ * RFC's example 7.8.1 reads an empty VTIMEZONE). */
+struct pim_select_prop {
+	char *name;
+	bool novalue; /* the property without its value */
+};
+struct pim_select {
+	char *name;
+	bool all_props, all_comps;
+	struct pim_select_prop *props;
+	size_t nprops;
+	struct pim_select *comps;
+	size_t ncomps;
+};
+enum pim_recurrence_view {
+	PIM_RECURRENCE_STORED, /* master and overrides as stored */
+	PIM_RECURRENCE_EXPAND, /* 9.6.5: one component per instance in range */
+	PIM_RECURRENCE_LIMIT,  /* 9.6.6: the master and the overrides that touch the range */
+};
+struct pim_view {
+	struct pim_select *select; /* NULL: everything */
+	enum pim_recurrence_view recurrence;
+	int64_t start, end; /* of expand or limit-recurrence-set, UTC */
+	bool limit_freebusy;
+	int64_t fb_start, fb_end; /* 9.6.7 */
+};
+void pim_view_clear(struct pim_view *view);
+/* Whether a view returns the stored text unchanged. */
+bool pim_view_is_stored(const struct pim_view *view);
+/* Expansion's bounds (CALDAV:max-instances): instances of one object in
+ * one answer, and the bytes of one expanded object. */
+#define PIM_EXPAND_INSTANCES 1000
+#define PIM_VIEW_MAX (8 * 1024 * 1024)
+/* An object's text as `view` shows it (pure). Expanded instances are
+ * separate components with RECURRENCE-ID (recurring ones) and without
+ * RRULE, RDATE, EXDATE and EXRULE; times with a time zone are in UTC, no
+ * VTIMEZONE is left; DATE values and floating times stay as they are.
+ * zone reads floating times and DATE values to decide what overlaps the
+ * range (NULL: UTC). *text_r is the caller's. -1 with OX_ERR_LIMIT past
+ * PIM_EXPAND_INSTANCES instances or PIM_VIEW_MAX bytes, OX_ERR_INVALID for
+ * text that is not iCalendar. */
+int pim_view_apply(const char *data, const struct pim_view *view, const struct pim_zone *zone,
+                   char **text_r, struct ox_error *err);
 
 /* The changes to a calendar's objects after `since` (0: every object that
  * exists, without removals), in change order: fn gets the object when it

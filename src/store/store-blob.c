@@ -362,6 +362,9 @@ struct blob_reader *blob_open(struct store *store, const char *hash, struct ox_e
 		ox_error_set(err, OX_ERR_NOT_FOUND, "blob %s not found", hash);
 	if (found <= 0)
 		return NULL;
+	/* Reading may stream for as long as the client takes: no read
+	 * snapshot is held meanwhile (store_read_begin()). */
+	store_read_end(store);
 	struct blob_reader *r = g_new0(struct blob_reader, 1);
 	r->store = store;
 	r->fd = -1;

@@ -43,6 +43,12 @@ struct store_driver {
 	int64_t (*col_int)(struct store_stmt *stmt, int col);
 	const char *(*col_text)(struct store_stmt *stmt, int col);
 	const void *(*col_blob)(struct store_stmt *stmt, int col, size_t *len_r);
+	/* MAY be NULL, all three: read scopes (store_read_begin()). read_end
+	 * MUST end the snapshot whatever happened inside it; stmt_writes
+	 * says whether a statement may change the database. */
+	int (*read_begin)(struct store *store, struct ox_error *err);
+	void (*read_end)(struct store *store);
+	bool (*stmt_writes)(struct store_stmt *stmt);
 	/* Serialises migrations across processes until the transaction ends.
 	 * Called inside a transaction. */
 	int (*lock_migrations)(struct store *store, struct ox_error *err);
@@ -57,7 +63,12 @@ struct store_driver {
 struct store {
 	const struct store_driver *driver;
 	GHashTable *stmts; /* SQL text -> struct store_stmt * */
+	/* Address of the SQL text a caller passed -> struct store_stmt *: a
+	 * hit is confirmed by comparing the text, which is much cheaper than
+	 * hashing it, and callers pass the same literal every time. */
+	GHashTable *stmts_by_address;
 	bool in_transaction;
+	bool in_read_scope;
 	char *blob_dir; /* blob files, for drivers that keep them outside */
 };
 

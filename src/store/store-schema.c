@@ -254,6 +254,34 @@ static const struct store_migration migrations[] = {
          " last_used BIGINT NOT NULL DEFAULT 0);"
          "CREATE INDEX calendar_feeds_folder ON calendar_feeds (folder_id);"
          "CREATE INDEX calendar_feeds_creator ON calendar_feeds (created_by);"},
+	{8, "calendar time zones",
+         /* CALDAV:calendar-timezone (RFC 4791 5.2.2): a VCALENDAR with one
+          * VTIMEZONE, as the client sent it. A table of its own, since
+          * default calendar folders have no row in calendars; a folder
+          * without a row here reads floating times in its owner's zone. */
+         "CREATE TABLE calendar_timezones ("
+         " folder_id BIGINT PRIMARY KEY REFERENCES folders (id) ON DELETE CASCADE,"
+         " vtimezone TEXT NOT NULL);"},
+	{9, "files usage counters for quotas",
+         /* The bytes of every document version (current and older) in a
+          * user's private files folders, and in all files folders of a
+          * context (public ones too). The files service changes them in
+          * the transaction of each write, so a quota check reads one row
+          * instead of summing every version. */
+         "CREATE TABLE files_user_usage ("
+         " user_id BIGINT PRIMARY KEY REFERENCES principals (id) ON DELETE CASCADE,"
+         " bytes BIGINT NOT NULL);"
+         "CREATE TABLE files_context_usage ("
+         " context_id BIGINT PRIMARY KEY REFERENCES contexts (id) ON DELETE CASCADE,"
+         " bytes BIGINT NOT NULL);"
+         "INSERT INTO files_user_usage (user_id, bytes)"
+         " SELECT f.owner_id, SUM(v.size) FROM document_versions v"
+         " JOIN documents d ON d.id = v.document_id JOIN folders f ON f.id = d.folder_id"
+         " WHERE f.owner_id IS NOT NULL GROUP BY f.owner_id;"
+         "INSERT INTO files_context_usage (context_id, bytes)"
+         " SELECT f.context_id, SUM(v.size) FROM document_versions v"
+         " JOIN documents d ON d.id = v.document_id JOIN folders f ON f.id = d.folder_id"
+         " GROUP BY f.context_id;"},
 };
 
 const struct store_migration *store_migrations(size_t *count_r)

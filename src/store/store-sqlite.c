@@ -17,6 +17,10 @@ struct sqlite_store {
 struct sqlite_stmt {
 	struct store_stmt base;
 	sqlite3_stmt *stmt;
+	/* SQLite's index of $n at [n-1], 0 when the SQL does not use it:
+	 * found once at prepare time rather than by name at each run. */
+	int *param_index;
+	int nparam_index;
 	int64_t changes;
 	bool done;
 };
@@ -88,6 +92,28 @@ static int sqlite_exec(struct store *store, const char *sql, struct ox_error *er
 	return rc == SQLITE_OK ? 0 : fail(db_of(store), rc, err, "exec");
 }
 
+/* Our parameters are $1..$999 (store_bind_*); SQLite numbers its named
+ * parameters in order of first appearance. */
+static void index_params(struct sqlite_stmt *st)
+{
+	int count = sqlite3_bind_parameter_count(st->stmt);
+	for (int idx = 1; idx <= count; idx++) {
+		const char *name = sqlite3_bind_parameter_name(st->stmt, idx);
+		if (name == NULL || name[0] != '$' || !g_ascii_isdigit(name[1]))
+			continue;
+		guint64 n = 0;
+		if (!g_ascii_string_to_unsigned(name + 1, 10, 1, 999, &n, NULL))
+			continue;
+		if ((int)n > st->nparam_index) {
+			st->param_index = g_renew(int, st->param_index, n);
+			memset(st->param_index + st->nparam_index, 0,
+			       (n - (guint64)st->nparam_index) * sizeof(int));
+			st->nparam_index = (int)n;
+		}
+		st->param_index[n - 1] = idx;
+	}
+}
+
 static struct store_stmt *sqlite_prepare(struct store *store, const char *sql, struct ox_error *err)
 {
 	sqlite3_stmt *raw = NULL;
@@ -99,6 +125,7 @@ static struct store_stmt *sqlite_prepare(struct store *store, const char *sql, s
 	struct sqlite_stmt *st = g_new0(struct sqlite_stmt, 1);
 	store_stmt_base_init(&st->base, store, sql);
 	st->stmt = raw;
+	index_params(st);
 	return &st->base;
 }
 
@@ -106,20 +133,19 @@ static void sqlite_stmt_free(struct store_stmt *stmt)
 {
 	struct sqlite_stmt *st = (struct sqlite_stmt *)stmt;
 	sqlite3_finalize(st->stmt);
+	g_free(st->param_index);
 	store_stmt_base_free(stmt);
 	g_free(st);
 }
 
-/* Binds $n by name, so SQL may use its parameters in any order. */
+/* Binds $n by name, so SQL may use its parameters in any order. The
+ * statement comes reset with its bindings cleared (sqlite_reset()). */
 static int bind_params(struct sqlite_stmt *st)
 {
-	sqlite3_clear_bindings(st->stmt);
-	for (guint i = 0; i < st->base.params->len; i++) {
+	for (guint i = 0; i < st->base.params->len && (int)i < st->nparam_index; i++) {
 		const struct store_value *v =
 			&g_array_index(st->base.params, struct store_value, i);
-		char name[16];
-		g_snprintf(name, sizeof(name), "$%u", i + 1);
-		int idx = sqlite3_bind_parameter_index(st->stmt, name);
+		int idx = st->param_index[i];
 		if (idx == 0)
 			continue;
 		int rc = SQLITE_OK;
@@ -210,6 +236,28 @@ static const void *sqlite_col_blob(struct store_stmt *stmt, int col, size_t *len
 	return data;
 }
 
+/* A plain (deferred) BEGIN takes no lock until the first read, which then
+ * holds its snapshot until the end; sqlite_exec() would make "BEGIN" an
+ * immediate (writing) one. */
+static int sqlite_read_begin(struct store *store, struct ox_error *err)
+{
+	int rc = sqlite3_exec(db_of(store), "BEGIN DEFERRED", NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : fail(db_of(store), rc, err, "read scope");
+}
+
+static void sqlite_read_end(struct store *store)
+{
+	/* Nothing was written: if the commit fails, rolling back loses
+	 * nothing. */
+	if (sqlite3_exec(db_of(store), "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		sqlite3_exec(db_of(store), "ROLLBACK", NULL, NULL, NULL);
+}
+
+static bool sqlite_stmt_writes(struct store_stmt *stmt)
+{
+	return !sqlite3_stmt_readonly(((struct sqlite_stmt *)stmt)->stmt);
+}
+
 static int sqlite_lock_migrations(struct store *store, struct ox_error *err)
 {
 	return 0; /* BEGIN IMMEDIATE already holds the database's write lock */
@@ -230,6 +278,9 @@ const struct store_driver store_driver_sqlite = {
 	.col_int = sqlite_col_int,
 	.col_text = sqlite_col_text,
 	.col_blob = sqlite_col_blob,
+	.read_begin = sqlite_read_begin,
+	.read_end = sqlite_read_end,
+	.stmt_writes = sqlite_stmt_writes,
 	.lock_migrations = sqlite_lock_migrations,
 	.id_type = "INTEGER PRIMARY KEY",
 	.blob_type = "BLOB",

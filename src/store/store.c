@@ -30,6 +30,7 @@ void store_base_init(struct store *store, const struct store_driver *driver)
 {
 	store->driver = driver;
 	store->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, stmt_free);
+	store->stmts_by_address = g_hash_table_new(g_direct_hash, g_direct_equal);
 }
 
 void store_close(struct store **storep)
@@ -38,8 +39,10 @@ void store_close(struct store **storep)
 	if (store == NULL)
 		return;
 	*storep = NULL;
+	store_read_end(store);
 	if (store->in_transaction)
 		store_rollback(store);
+	g_hash_table_destroy(store->stmts_by_address);
 	g_hash_table_destroy(store->stmts);
 	g_free(store->blob_dir);
 	store->driver->close(store);
@@ -74,12 +77,22 @@ void store_stmt_base_free(struct store_stmt *stmt)
 
 struct store_stmt *store_prepare(struct store *store, const char *sql, struct ox_error *err)
 {
-	struct store_stmt *stmt = g_hash_table_lookup(store->stmts, sql);
-	if (stmt != NULL)
+	/* The address may since hold other text (SQL built at run time and
+	 * freed): only a statement of the same text counts. */
+	struct store_stmt *stmt = g_hash_table_lookup(store->stmts_by_address, sql);
+	if (stmt != NULL && strcmp(stmt->sql, sql) == 0)
 		return stmt;
-	stmt = store->driver->prepare(store, sql, err);
-	if (stmt != NULL)
+	stmt = g_hash_table_lookup(store->stmts, sql);
+	if (stmt == NULL) {
+		stmt = store->driver->prepare(store, sql, err);
+		if (stmt == NULL)
+			return NULL;
 		g_hash_table_insert(store->stmts, stmt->sql, stmt);
+	}
+	/* Addresses of run-time text come and go: bounded by starting over. */
+	if (g_hash_table_size(store->stmts_by_address) > 2 * g_hash_table_size(store->stmts) + 64)
+		g_hash_table_remove_all(store->stmts_by_address);
+	g_hash_table_insert(store->stmts_by_address, (gpointer)sql, stmt);
 	return stmt;
 }
 
@@ -134,6 +147,11 @@ void store_bind_null(struct store_stmt *stmt, int n)
 
 int store_step(struct store_stmt *stmt, struct ox_error *err)
 {
+	/* A write runs on its own, as it would without the scope: inside the
+	 * scope's snapshot it could fail as stale instead of waiting for the
+	 * write lock. */
+	if (stmt->store->in_read_scope && !stmt->running && stmt->store->driver->stmt_writes(stmt))
+		store_read_end(stmt->store);
 	int r = stmt->store->driver->step(stmt, err);
 	stmt->running = true;
 	return r;
@@ -179,6 +197,7 @@ const void *store_col_blob(struct store_stmt *stmt, int col, size_t *len_r)
 
 int store_exec(struct store *store, const char *sql, struct ox_error *err)
 {
+	store_read_end(store);
 	return store->driver->exec(store, sql, err);
 }
 
@@ -222,4 +241,22 @@ void store_rollback(struct store *store)
 bool store_in_transaction(const struct store *store)
 {
 	return store->in_transaction;
+}
+
+int store_read_begin(struct store *store, struct ox_error *err)
+{
+	if (store->driver->read_begin == NULL || store->in_transaction || store->in_read_scope)
+		return 0;
+	if (store->driver->read_begin(store, err) < 0)
+		return -1;
+	store->in_read_scope = true;
+	return 0;
+}
+
+void store_read_end(struct store *store)
+{
+	if (!store->in_read_scope)
+		return;
+	store->in_read_scope = false;
+	store->driver->read_end(store);
 }

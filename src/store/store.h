@@ -53,6 +53,18 @@ int store_commit(struct store *store, struct ox_error *err);
 void store_rollback(struct store *store);
 bool store_in_transaction(const struct store *store);
 
+/* A read scope: the statements that follow outside a transaction share one
+ * read snapshot until store_read_end(), instead of each taking and
+ * releasing the database's locks (with SQLite, several fcntl() calls per
+ * statement; a DAV request runs a dozen small reads). The scope ends by
+ * itself before anything that writes (a writing statement, store_begin(),
+ * store_exec()) and before a blob is opened for reading (it may stream for
+ * long, and a held snapshot keeps the SQLite log from being recycled), so
+ * writes behave exactly as without it. A no-op where the driver has no use
+ * for it (PostgreSQL) or inside a transaction. 0 or -1 (then no scope). */
+int store_read_begin(struct store *store, struct ox_error *err);
+void store_read_end(struct store *store);
+
 /* Runs SQL without parameters or results (may hold several statements). */
 int store_exec(struct store *store, const char *sql, struct ox_error *err);
 

@@ -1,13 +1,14 @@
 /* libFuzzer target for the iCalendar side of the calendar service:
- * validation and index (pim-ical.c) and the iTIP texts scheduling makes
- * from an accepted object (pim-itip.c).
+ * validation and index (pim-ical.c), the views REPORTs ask for, calendar
+ * time zones, and the iTIP texts scheduling makes from an accepted object
+ * (pim-itip.c).
  *
  * Input: a PUT body, from an exact-size heap copy so that ASan catches a
  * read past its end. An object the index accepts must give iTIP texts
  * that the index accepts again: the server stores such texts in other
  * users' calendars, and one it could not read back would fail the
- * client's PUT. The free/busy request parser must never accept a range
- * that ends before it starts. */
+ * client's PUT. An expanded view holds no rule. The free/busy request
+ * parser must never accept a range that ends before it starts. */
 #include "core/error.h"
 #include "pim/pim-itip.h"
 #include "pim/pim-private.h"
@@ -37,6 +38,23 @@ static void must_index(const char *text, const char *what)
 	pim_ical_index_clear(&idx);
 }
 
+/* January 2024 expanded and limited, read in the input's own zone when
+ * the input is one (a PROPPATCH body's calendar-timezone). */
+static void views(const char *text, const struct pim_zone *zone)
+{
+	struct pim_view v = {
+		.recurrence = PIM_RECURRENCE_EXPAND, .start = 1704067200, .end = 1706745600};
+	struct ox_error err = {0};
+	char *out = NULL;
+	if (pim_view_apply(text, &v, zone, &out, &err) == 0 && strstr(out, "\nRRULE") != NULL)
+		die("an expanded view with a rule");
+	g_free(out);
+	v.recurrence = PIM_RECURRENCE_LIMIT;
+	out = NULL;
+	pim_view_apply(text, &v, zone, &out, &err);
+	g_free(out);
+}
+
 static int no_busy(int64_t start, int64_t end, bool tentative, void *ctx)
 {
 	if (start > end)
@@ -62,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			die("an index whose first start is after its last end");
 		char *text = g_strndup(copy, size);
 		pim_ical_busy(text, 0, 4102444800, no_busy, NULL);
+		views(text, NULL);
 		struct pim_itip it;
 		if (pim_itip_parse(text, &it) == 0) {
 			for (size_t i = 0; i < it.nattendees; i++) {
@@ -86,6 +105,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		g_free(text);
 		pim_ical_index_clear(&idx);
+	}
+	struct pim_zone *zone = NULL;
+	if (pim_zone_parse(copy, size, &zone, &err) == 0) {
+		views("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:f\r\nDTSTART:20240110T090000\r\n"
+		      "RRULE:FREQ=DAILY\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+		      zone);
+		pim_zone_free(&zone);
 	}
 	if (size > 0 && memchr(copy, '\0', size) == NULL) {
 		char *text = g_strndup(copy, size);

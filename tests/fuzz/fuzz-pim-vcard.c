@@ -1,10 +1,14 @@
-/* libFuzzer target for the vCard reader (pim-contact-vcard.c).
+/* libFuzzer target for the vCard reader (pim-contact-vcard.c) and what
+ * reads stored cards property by property (partial retrieval and
+ * filters on the text, pim-contact-query.c).
  *
  * Input: a PUT body, read from an exact-size heap copy so that ASan
  * catches a read past its end. A card the reader accepts must satisfy
  * what the index promises: a version of 3.0 or 4.0, a non-empty UID, FN
  * and N present, UTF-8 values; and reading it again gives the same index
- * (the stored text is what later queries see). */
+ * (the stored text is what later queries see). On any text, a partial
+ * card selected again is the same partial card, and a filter's answer
+ * does not depend on the order of its tests. */
 #include "core/error.h"
 #include "pim/pim-contact-private.h"
 
@@ -23,6 +27,36 @@ static void check_text(const char *s)
 {
 	if (s == NULL || !g_utf8_validate(s, -1, NULL))
 		die("an indexed value is missing or not UTF-8");
+}
+
+/* Selection and matching over the text as stored (NUL-terminated). */
+static void check_stored(const char *text)
+{
+	struct pim_vcard_select sel[] = {{"EMAIL", false}, {"TEL", true}, {"ITEM1.ADR", false}};
+	char *part = pim_vcard_select(text, sel, G_N_ELEMENTS(sel));
+	char *again = pim_vcard_select(part, sel, G_N_ELEMENTS(sel));
+	if (strcmp(part, again) != 0)
+		die("a partial card selected again differs");
+	g_free(again);
+	g_free(part);
+	struct pim_contact_text_match m = {"a", PIM_CONTACT_COLL_UNICODE_CASEMAP,
+	                                   PIM_CONTACT_MATCH_CONTAINS, false};
+	struct pim_contact_param_filter type = {"TYPE", false, &m};
+	struct pim_contact_prop_filter filters[] = {
+		{.name = "EMAIL",
+	         .allof = true,
+	         .matches = &m,
+	         .n_matches = 1,
+	         .params = &type,
+	         .n_params = 1},
+		{.name = "X-A.NOTE", .is_not_defined = true},
+	};
+	struct pim_contact_prop_filter reversed[] = {filters[1], filters[0]};
+	struct pim_contact_query q = {.allof = true, .filters = filters, .n_filters = 2};
+	struct pim_contact_query r = {.allof = true, .filters = reversed, .n_filters = 2};
+	if (pim_contact_matches_text(text, &q) != pim_contact_matches_text(text, &r))
+		die("a filter's answer depends on the order of its tests");
+	(void)pim_vcard_version(text);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -51,6 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (err.code != OX_ERR_INVALID && err.code != OX_ERR_LIMIT) {
 		die("a refusal with an unexpected code");
 	}
+	char *text = g_strndup(copy, size);
+	check_stored(text);
+	g_free(text);
 	free(copy);
 	return 0;
 }

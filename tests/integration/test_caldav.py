@@ -556,3 +556,39 @@ def test_get_whole_calendar(dav):
     empty = new_calendar(dav, "Empty")
     r = s.get(str(empty.url), timeout=10)
     assert r.status_code == 200 and "BEGIN:VCALENDAR" in r.text and "VEVENT" not in r.text
+
+
+def test_extended_mkcol_makes_calendars(dav):
+    """RFC 5689: DAVx5 and vdirsyncer make calendars with MKCOL."""
+    s = session()
+    home = dav.url(f"/dav/calendars/{ALICE}/")
+    body = ('<?xml version="1.0"?><D:mkcol xmlns:D="DAV:" '
+            'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:set><D:prop>'
+            '<D:resourcetype><D:collection/><C:calendar/></D:resourcetype>'
+            '<D:displayname>Synced</D:displayname>'
+            '<C:supported-calendar-component-set><C:comp name="VTODO"/>'
+            '</C:supported-calendar-component-set></D:prop></D:set></D:mkcol>')
+    r = s.request("MKCOL", home + "synced/", data=body,
+                  headers={"Content-Type": "application/xml"}, timeout=10)
+    assert r.status_code == 201, r.text
+    cal = [c for c in client(dav).principal().calendars() if c.name == "Synced"][0]
+    assert cal.get_supported_components() == ["VTODO"]
+    # Again: the name is taken.
+    r = s.request("MKCOL", home + "synced/", data=body,
+                  headers={"Content-Type": "application/xml"}, timeout=10)
+    assert r.status_code == 405
+    # Not a calendar, no type at all, a plain MKCOL, a malformed body.
+    book = body.replace("<C:calendar/>", '<A:addressbook xmlns:A="urn:ietf:params:xml:ns:carddav"/>')
+    r = s.request("MKCOL", home + "book/", data=book,
+                  headers={"Content-Type": "application/xml"}, timeout=10)
+    assert r.status_code == 403 and "valid-resourcetype" in r.text
+    r = s.request("MKCOL", home + "plain/", data=body.replace("<C:calendar/>", ""),
+                  headers={"Content-Type": "application/xml"}, timeout=10)
+    assert r.status_code == 403 and "valid-resourcetype" in r.text
+    # Without a body MKCOL has no way to say "calendar" (the engine answers).
+    assert s.request("MKCOL", home + "plain/", timeout=10).status_code == 409
+    r = s.request("MKCOL", home + "bad/", data="<D:mkcol xmlns:D='DAV:'>",
+                  headers={"Content-Type": "application/xml"}, timeout=10)
+    assert r.status_code == 400
+    names = [c.name for c in client(dav).principal().calendars()]
+    assert "book" not in names and "plain" not in names and "bad" not in names

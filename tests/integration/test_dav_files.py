@@ -71,7 +71,7 @@ def test_litmus(dav, tmp_path):
 def test_options_advertises_classes(dav):
     r = request(session(), "OPTIONS", url(dav))
     assert r.status_code == 200
-    assert r.headers["DAV"] == "1, 2, 3"
+    assert r.headers["DAV"] == "1, 2, 3, access-control"
     assert "PROPFIND" in r.headers["Allow"] and "LOCK" in r.headers["Allow"]
 
 

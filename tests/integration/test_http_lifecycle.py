@@ -363,3 +363,25 @@ def test_oxctl_config_check(tmp_path):
     r = oxctl("config", "check", str(bad))
     assert r.returncode != 0
     assert "net.idle_timeout" in r.stderr
+
+
+def worker_threads(oxd):
+    names = []
+    for tid in os.listdir(f"/proc/{oxd.proc.pid}/task"):
+        with open(f"/proc/{oxd.proc.pid}/task/{tid}/comm") as f:
+            names.append(f.read().strip())
+    return [n for n in names if n.startswith("worker-")]
+
+
+def test_sequential_requests_share_one_worker(oxd):
+    """Workers start only when every started one is busy, and the most
+    recently idle one takes the next request: one client at a time keeps
+    one worker thread, however many requests it sends (each thread that
+    ever runs a request keeps a store connection and memory of its own)."""
+    assert worker_threads(oxd) == []
+    for _ in range(40):
+        with oxd.connect(timeout=5) as s:
+            s.sendall(req("PROPFIND", "/dav/", [("Depth", "0"), ("Content-Length", "0"),
+                                                ("Connection", "close")]))
+            assert read_response(s)[0] == 401
+    assert worker_threads(oxd) == ["worker-0"]

@@ -379,6 +379,95 @@ static void test_password_hash(void)
 	g_free(hash);
 }
 
+/* The logins user_search() finds, joined by commas ("" for none); the
+ * text lives until the next call (terms NULL: only frees it). */
+static const char *search(struct store *s, int64_t context, bool all, int limit,
+                          const struct user_search_term *terms, size_t n)
+{
+	static char *found;
+	g_free(found);
+	found = NULL;
+	if (terms == NULL)
+		return NULL;
+	struct ox_error err = {0};
+	struct user_info **list = NULL;
+	if (user_search(s, context, terms, n, all, limit, &list, &err) < 0)
+		g_error("user_search: %s", err.message);
+	GString *text = g_string_new(NULL);
+	for (size_t i = 0; list[i] != NULL; i++)
+		g_string_append_printf(text, "%s%s", i > 0 ? "," : "", list[i]->login);
+	user_list_free(&list);
+	found = g_string_free(text, FALSE);
+	return found;
+}
+
+/* Look-ups by id, and user searches: caseless, escaped, in one context. */
+static void test_search(struct store_fixture *f, gconstpointer data)
+{
+	if (store_fixture_skip(f))
+		return;
+	struct ox_error err = {0};
+	int64_t acme, other, group;
+	g_assert_cmpint(context_create(S(f), "acme", "acme.example", 0, &acme, &err), ==, 0);
+	g_assert_cmpint(context_create(S(f), "other", "other.example", 0, &other, &err), ==, 0);
+	struct user_create spec = {
+		.login = "bob@acme.example", .display_name = "Bob Builder", .password = "pw one"};
+	g_assert_cmpint(user_create(S(f), &spec, NULL, &err), ==, 0);
+	g_assert_cmpint(user_add_address(S(f), "bob@acme.example", "b.100%@acme.example", &err), ==,
+	                0);
+	spec = (struct user_create){
+		.login = "ann@acme.example", .display_name = "Ann Smith", .password = "pw two"};
+	g_assert_cmpint(user_create(S(f), &spec, NULL, &err), ==, 0);
+	spec = (struct user_create){
+		.login = "bo@other.example", .display_name = "Bo Builder", .password = "pw three"};
+	g_assert_cmpint(user_create(S(f), &spec, NULL, &err), ==, 0);
+	g_assert_cmpint(group_create(S(f), "acme", "team", "The Team", &group, &err), ==, 0);
+	g_assert_cmpint(group_add_member(S(f), "acme", "team", "ann@acme.example", &err), ==, 0);
+
+	struct context_info ctx;
+	g_assert_cmpint(context_lookup_id(S(f), other, &ctx, &err), ==, 1);
+	g_assert_cmpstr(ctx.name, ==, "other");
+	g_assert_cmpstr(ctx.domains[0], ==, "other.example");
+	context_info_clear(&ctx);
+	g_assert_cmpint(context_lookup_id(S(f), other + 1000, &ctx, &err), ==, 0);
+	struct group_info g;
+	g_assert_cmpint(group_lookup_id(S(f), group, &g, &err), ==, 1);
+	g_assert_cmpstr(g.name, ==, "team");
+	g_assert_cmpstr(g.display_name, ==, "The Team");
+	g_assert_cmpint(g.members[0], !=, 0);
+	g_assert_cmpint(g.members[1], ==, 0);
+	group_info_clear(&g);
+	struct user_info ann;
+	g_assert_cmpint(user_lookup(S(f), "ann@acme.example", &ann, &err), ==, 1);
+	/* A user is no group. */
+	g_assert_cmpint(group_lookup_id(S(f), ann.id, &g, &err), ==, 0);
+	user_info_clear(&ann);
+
+	struct user_search_term name = {USER_SEARCH_NAME, USER_MATCH_CONTAINS, "BUILD"};
+	g_assert_cmpstr(search(S(f), acme, false, 10, &name, 1), ==, "bob@acme.example");
+	struct user_search_term starts = {USER_SEARCH_NAME, USER_MATCH_STARTS, "uild"};
+	g_assert_cmpstr(search(S(f), acme, false, 10, &starts, 1), ==, "");
+	/* LIKE's own characters match only themselves. */
+	struct user_search_term percent = {USER_SEARCH_ADDRESS, USER_MATCH_CONTAINS, "100%@"};
+	g_assert_cmpstr(search(S(f), acme, false, 10, &percent, 1), ==, "bob@acme.example");
+	struct user_search_term underscore = {USER_SEARCH_ADDRESS, USER_MATCH_CONTAINS, "b_1"};
+	g_assert_cmpstr(search(S(f), acme, false, 10, &underscore, 1), ==, "");
+	struct user_search_term both[] = {
+		{USER_SEARCH_NAME, USER_MATCH_CONTAINS, "smith"},
+		{USER_SEARCH_NAME_OR_ADDRESS, USER_MATCH_EQUALS, "bob@acme.example"},
+	};
+	g_assert_cmpstr(search(S(f), acme, false, 10, both, 2), ==,
+	                "ann@acme.example,bob@acme.example");
+	g_assert_cmpstr(search(S(f), acme, true, 10, both, 2), ==, "");
+	g_assert_cmpstr(search(S(f), acme, false, 1, both, 2), ==, "ann@acme.example");
+	/* Each context sees its own Builder only. */
+	g_assert_cmpstr(search(S(f), other, false, 10, &name, 1), ==, "bo@other.example");
+	search(S(f), 0, false, 0, NULL, 0);
+	struct user_info **list = NULL;
+	g_assert_cmpint(user_search(S(f), acme, &name, 0, false, 10, &list, &err), ==, -1);
+	g_assert_cmpint(err.code, ==, OX_ERR_INVALID);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -396,5 +485,6 @@ int main(int argc, char **argv)
 	store_fixture_add("directory", "users", test_users);
 	store_fixture_add("directory", "groups-and-resources", test_groups_and_resources);
 	store_fixture_add("directory", "auth", test_auth);
+	store_fixture_add("directory", "search", test_search);
 	return g_test_run();
 }

@@ -156,6 +156,97 @@ static void test_matching(void)
 	g_assert_false(pim_contact_matches(&c, &all));
 }
 
+/* --- partial retrieval and matching on the text --- */
+
+static const char CARD[] = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c-1\r\nFN:Jane\r\nN:D;Jane;;;\r\n"
+			   "item1.EMAIL;TYPE=\"work,pref\":j@work.example\r\n"
+			   "EMAIL;type=HOME:j@home.example\r\nTEL;CELL:+1 555\r\n"
+			   "NOTE:one\\, two\r\n  folded\r\nX-ABC.TEL:+2\r\nEND:VCARD";
+
+static void test_select(void)
+{
+	struct pim_vcard_select sel[] = {{"EMAIL", false}, {"TEL", true}, {"NOTE", false}};
+	char *part = pim_vcard_select(CARD, sel, G_N_ELEMENTS(sel));
+	g_assert_cmpstr(part, ==,
+	                "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c-1\r\n"
+	                "item1.EMAIL;TYPE=\"work,pref\":j@work.example\r\n"
+	                "EMAIL;type=HOME:j@home.example\r\nTEL;CELL:\r\n"
+	                "NOTE:one\\, two\r\n  folded\r\nX-ABC.TEL:\r\nEND:VCARD\r\n");
+	g_free(part);
+	/* With a group, that group's only; nothing named: the frame alone. */
+	struct pim_vcard_select grouped[] = {{"X-ABC.TEL", false}};
+	part = pim_vcard_select(CARD, grouped, 1);
+	g_assert_cmpstr(part, ==,
+	                "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c-1\r\nX-ABC.TEL:+2\r\nEND:VCARD\r\n");
+	g_free(part);
+	part = pim_vcard_select("BEGIN:VCARD\nVERSION:4.0\nUID:u\nFN:x\nEND:VCARD\n", NULL, 0);
+	g_assert_cmpstr(part, ==, "BEGIN:VCARD\nVERSION:4.0\nUID:u\nEND:VCARD\n");
+	g_free(part);
+	g_assert_cmpint(pim_vcard_version(CARD), ==, 3);
+	g_assert_cmpint(pim_vcard_version("BEGIN:VCARD\nVERSION:4.0\nEND:VCARD"), ==, 4);
+	g_assert_cmpint(pim_vcard_version("BEGIN:VCARD\nVERSION:2.1\nEND:VCARD"), ==, 0);
+}
+
+static bool text_match1(const char *prop, const char *param, const char *text,
+                        enum pim_contact_match_type type, bool allof, bool not_defined)
+{
+	struct pim_contact_text_match m = {(char *)text, PIM_CONTACT_COLL_UNICODE_CASEMAP, type,
+	                                   false};
+	struct pim_contact_param_filter pf = {(char *)param, not_defined && text == NULL,
+	                                      text != NULL ? &m : NULL};
+	struct pim_contact_prop_filter f = {.name = (char *)prop, .allof = allof};
+	if (param != NULL) {
+		f.params = &pf;
+		f.n_params = 1;
+	} else if (text != NULL) {
+		f.matches = &m;
+		f.n_matches = 1;
+	} else {
+		f.is_not_defined = not_defined;
+	}
+	struct pim_contact_query q = {.filters = &f, .n_filters = 1};
+	g_assert_true(pim_contact_query_needs_text(&q));
+	return pim_contact_matches_text(CARD, &q);
+}
+
+static void test_matching_text(void)
+{
+	enum pim_contact_match_type EQ = PIM_CONTACT_MATCH_EQUALS, HAS = PIM_CONTACT_MATCH_CONTAINS;
+	/* Values unfolded and unescaped; properties in any group. */
+	g_assert_true(text_match1("NOTE", NULL, "one, two folded", EQ, false, false));
+	g_assert_true(text_match1("TEL", NULL, "+2", EQ, false, false));
+	g_assert_false(text_match1("ITEM1.TEL", NULL, "+2", EQ, false, false));
+	g_assert_true(text_match1("X-ABC.TEL", NULL, "+2", EQ, false, false));
+	g_assert_true(text_match1("NICKNAME", NULL, NULL, EQ, false, true));
+	g_assert_false(text_match1("NOTE", NULL, NULL, EQ, false, true));
+	/* Parameters: quoted lists, case, bare 3.0 values as TYPE. */
+	g_assert_true(text_match1("EMAIL", "TYPE", "pref", EQ, false, false));
+	g_assert_true(text_match1("EMAIL", "TYPE", "home", EQ, false, false));
+	g_assert_true(text_match1("TEL", "TYPE", "cell", EQ, false, false));
+	g_assert_false(text_match1("TEL", "TYPE", "work", HAS, false, false));
+	g_assert_true(text_match1("EMAIL", "PREF", NULL, EQ, false, true));
+	g_assert_false(text_match1("EMAIL", "TYPE", NULL, EQ, false, true));
+	/* test="allof" holds per instance: no EMAIL is both work and home. */
+	struct pim_contact_text_match home = {"home", PIM_CONTACT_COLL_UNICODE_CASEMAP, HAS, false};
+	struct pim_contact_text_match work = {"work", PIM_CONTACT_COLL_UNICODE_CASEMAP, HAS, false};
+	struct pim_contact_param_filter type = {"TYPE", false, &work};
+	struct pim_contact_prop_filter f = {.name = "EMAIL",
+	                                    .allof = true,
+	                                    .matches = &home,
+	                                    .n_matches = 1,
+	                                    .params = &type,
+	                                    .n_params = 1};
+	struct pim_contact_query q = {.filters = &f, .n_filters = 1};
+	g_assert_false(pim_contact_matches_text(CARD, &q));
+	f.allof = false;
+	g_assert_true(pim_contact_matches_text(CARD, &q));
+	/* Indexed fields without parameters are the index's. */
+	struct pim_contact_prop_filter fn = {.field = PIM_CONTACT_FIELD_FN};
+	struct pim_contact_query indexed = {.filters = &fn, .n_filters = 1};
+	g_assert_false(pim_contact_query_needs_text(&indexed));
+	g_assert_true(pim_contact_matches_text(CARD, &indexed));
+}
+
 /* --- the service --- */
 
 static int64_t make_user(struct store *s, const char *login)
@@ -248,6 +339,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/pim-contact/reader/refuses", test_reader_refuses);
 	g_test_add_func("/pim-contact/reader/bounds", test_reader_bounds);
 	g_test_add_func("/pim-contact/matching", test_matching);
+	g_test_add_func("/pim-contact/select", test_select);
+	g_test_add_func("/pim-contact/matching-text", test_matching_text);
 	store_fixture_add("/pim-contact", "service", test_service);
 	return g_test_run();
 }

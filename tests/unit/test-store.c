@@ -221,6 +221,77 @@ static void test_transactions(struct fixture *f, gconstpointer data)
 	store_close(&other);
 }
 
+/* Statements are cached by their text: SQL built at run time may reuse a
+ * buffer's address for other text, which must not get the old statement. */
+static void test_statement_cache_by_text(struct fixture *f, gconstpointer data)
+{
+	SKIP_WITHOUT_STORE(f);
+	struct ox_error err = {0};
+	insert(f->store, "seven", 7, &err);
+	char sql[64];
+	g_strlcpy(sql, "SELECT n FROM kv WHERE k = $1", sizeof(sql));
+	struct store_stmt *st = store_prepare(f->store, sql, &err);
+	store_bind_text(st, 1, "seven");
+	g_assert_cmpint(store_step(st, &err), ==, 1);
+	g_assert_cmpint(store_col_int(st, 0), ==, 7);
+	store_stmt_done(&st);
+	g_strlcpy(sql, "SELECT k FROM kv WHERE n = $1", sizeof(sql));
+	st = store_prepare(f->store, sql, &err);
+	store_bind_int(st, 1, 7);
+	g_assert_cmpint(store_step(st, &err), ==, 1);
+	g_assert_cmpstr(store_col_text(st, 0), ==, "seven");
+	store_stmt_done(&st);
+}
+
+/* A read scope changes nothing about writes: they commit at once, also
+ * when another connection wrote after the scope's first read (inside the
+ * scope's snapshot, SQLite would refuse such a write as stale), also
+ * while a read of the scope is still stepping (as without a scope, that
+ * read's snapshot must then be the newest), and transactions work in it. */
+static void test_read_scope(struct fixture *f, gconstpointer data)
+{
+	SKIP_WITHOUT_STORE(f);
+	struct ox_error err = {0};
+	struct store *other = open_store(f, data);
+	insert(f->store, "r1", 1, &err);
+	insert(f->store, "r2", 2, &err);
+	g_assert_cmpint(store_read_begin(f->store, &err), ==, 0);
+	g_assert_false(store_in_transaction(f->store));
+	g_assert_cmpint(count_rows(f->store), ==, 2);
+	g_assert_cmpint(insert(other, "o1", 10, &err), >, 0);
+	g_assert_cmpint(insert(f->store, "r3", 3, &err), >, 0);
+	g_assert_cmpint(count_rows(other), ==, 4);
+	g_assert_cmpint(count_rows(f->store), ==, 4);
+	store_read_end(f->store);
+
+	g_assert_cmpint(store_read_begin(f->store, &err), ==, 0);
+	g_assert_cmpint(insert(other, "o2", 11, &err), >, 0);
+	struct store_stmt *st = store_prepare(f->store, "SELECT k FROM kv ORDER BY k", &err);
+	g_assert_cmpint(store_step(st, &err), ==, 1);
+	struct store_stmt *up =
+		store_prepare(f->store, "UPDATE kv SET n = n + 100 WHERE k = $1", &err);
+	store_bind_text(up, 1, "r1");
+	if (store_run(up, &err) != 0)
+		g_error("update: %s", err.message);
+	g_assert_cmpint(store_changes(up), ==, 1);
+	store_stmt_done(&up);
+	while (store_step(st, &err) > 0)
+		;
+	store_stmt_done(&st);
+	g_assert_cmpint(store_begin(f->store, &err), ==, 0);
+	g_assert_cmpint(insert(f->store, "r4", 4, &err), >, 0);
+	g_assert_cmpint(store_commit(f->store, &err), ==, 0);
+	store_read_end(f->store);
+	store_read_end(f->store); /* ending twice is harmless */
+
+	st = store_prepare(other, "SELECT COUNT(*) FROM kv WHERE n > 100 OR k = 'r4'", &err);
+	g_assert_cmpint(store_step(st, &err), ==, 1);
+	g_assert_cmpint(store_col_int(st, 0), ==, 2);
+	store_stmt_done(&st);
+	g_assert_cmpint(count_rows(other), ==, 6);
+	store_close(&other);
+}
+
 static void test_bad_sql(struct fixture *f, gconstpointer data)
 {
 	SKIP_WITHOUT_STORE(f);
@@ -366,6 +437,8 @@ int main(int argc, char **argv)
 		add("unique-violation", drivers[i], test_unique_violation);
 		add("transactions", drivers[i], test_transactions);
 		add("bad-sql", drivers[i], test_bad_sql);
+		add("statement-cache-by-text", drivers[i], test_statement_cache_by_text);
+		add("read-scope", drivers[i], test_read_scope);
 		add("blobs", drivers[i], test_blobs);
 		add("blob-abort-and-bad-names", drivers[i], test_blob_abort_and_bad_names);
 	}
