@@ -353,11 +353,11 @@ static int parser_status(struct http_parse *p)
 	return 400;
 }
 
-/* Reads the method at the start of a request. Returns bytes of input used
- * (leading blank lines and the method), 0 when more input is needed, -1 on
- * a malformed method. */
 /* Checks "request-target SP HTTP/D.D [CR]" (RFC 9112 3): a target of
- * visible ASCII only, one space, a well-formed version. */
+ * visible ASCII only, one space, a well-formed version. No form of
+ * request-target has a fragment (RFC 9112 3.2, RFC 3986 3.5 keeps '#' out
+ * of paths and queries): a client that sends one meant something else,
+ * and a DELETE of "coll/#x" must not remove "coll/". */
 static int check_request_line(struct http_parse *p, const char *line, size_t len)
 {
 	if (len > 0 && line[len - 1] == '\r')
@@ -377,7 +377,7 @@ static int check_request_line(struct http_parse *p, const char *line, size_t len
 	}
 	for (size_t k = 0; k < target_len; k++) {
 		unsigned char c = (unsigned char)line[k];
-		if (c <= 0x20 || c >= 0x7f) {
+		if (c <= 0x20 || c >= 0x7f || c == '#') {
 			http_parse_fail(p, 400);
 			return -1;
 		}
@@ -385,6 +385,9 @@ static int check_request_line(struct http_parse *p, const char *line, size_t len
 	return 0;
 }
 
+/* Reads the method at the start of a request. Returns bytes of input used
+ * (leading blank lines and the method), 0 when more input is needed, -1 on
+ * a malformed method. */
 static ssize_t take_method(struct http_parse *p, const char *data, size_t len, bool *known_r)
 {
 	size_t skip = 0;

@@ -422,6 +422,10 @@ static void test_extension_methods(void)
 	CHECK_BYTES("GET\0X / HTTP/1.1\r\n" HOST "\r\n", "error 400\n");
 	check("G(ET / HTTP/1.1\r\n" HOST "\r\n", "error 400\n");
 	check(" GET / HTTP/1.1\r\n" HOST "\r\n", "error 400\n");
+	/* A fragment is never part of a request-target (RFC 9112 3.2). */
+	check("DELETE /dav/files/a/coll/#frag HTTP/1.1\r\n" HOST "\r\n", "error 400\n");
+	check("GET /x?q=1#f HTTP/1.1\r\n" HOST "\r\n", "error 400\n");
+	check("GET /x%23y HTTP/1.1\r\n" HOST "\r\n", "GET /x%23y 1.1 keep-alive\n  Host: h\nend\n");
 }
 
 static void test_webdav_methods(void)
