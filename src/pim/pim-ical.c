@@ -153,6 +153,77 @@ static void exdates(icalcomponent *c, icaltimezone *fz, GArray *out)
 	}
 }
 
+static bool recur_unset(const short *by)
+{
+	return by[0] == ICAL_RECURRENCE_ARRAY_MAX;
+}
+
+/* What a rule costs libical. Below DAILY, libical 3.0 steps through every
+ * FREQ*INTERVAL unit and filters the candidates by the BY parts coarser
+ * than FREQ, inside one call of icalrecur_iterator_next() that cannot be
+ * interrupted: "FREQ=SECONDLY;BYMONTH=12" from January takes 28 million
+ * steps (over a minute) to its first instance. The cost is the number of
+ * such steps, about 5 us each. A rule whose longest gap between two
+ * instances can pass RULE_GAP_MAX steps is refused (no calendar client
+ * writes one); a walk stops and leaves the end open once it has stepped
+ * RULE_STEPS_MAX units past DTSTART. */
+#define RULE_GAP_MAX 100000
+#define RULE_STEPS_MAX 200000
+
+static int64_t rule_unit_seconds(icalrecurrencetype_frequency freq)
+{
+	switch (freq) {
+	case ICAL_SECONDLY_RECURRENCE:
+		return 1;
+	case ICAL_MINUTELY_RECURRENCE:
+		return 60;
+	case ICAL_HOURLY_RECURRENCE:
+		return 3600;
+	default:
+		return 86400;
+	}
+}
+
+/* The longest gap between two instances, in steps, bounded from above
+ * by the period of the coarsest BY part: 4 years for parts that name a
+ * day of a month or a year (29 February, day 366, week 53). Rules of
+ * DAILY and coarser cost at most this many days; WEEKLY and coarser
+ * expand their BY parts instead of filtering, 1. */
+static int64_t rule_gap_steps(const struct icalrecurrencetype *r)
+{
+	if (r->freq > ICAL_DAILY_RECURRENCE)
+		return 1;
+	const int64_t day = 86400, leap_cycle = 4 * 366 * day;
+	int64_t period = 1;
+	if (!recur_unset(r->by_second))
+		period = MAX(period, 60);
+	if (!recur_unset(r->by_minute))
+		period = MAX(period, 3600);
+	if (!recur_unset(r->by_hour))
+		period = MAX(period, day);
+	for (int i = 0; i < ICAL_BY_DAY_SIZE && r->by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++)
+		period = MAX(period, icalrecurrencetype_day_position(r->by_day[i]) != 0 ? leap_cycle
+		                                                                        : 7 * day);
+	if (!recur_unset(r->by_month_day) || !recur_unset(r->by_year_day) ||
+	    !recur_unset(r->by_week_no) || !recur_unset(r->by_month))
+		period = leap_cycle;
+	return MAX(1, period / rule_unit_seconds(r->freq));
+}
+
+/* NULL, or why a component's RRULE is refused (see RULE_GAP_MAX). */
+static const char *rule_too_costly(icalcomponent *c)
+{
+	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_RRULE_PROPERTY); p != NULL;
+	     p = icalcomponent_get_next_property(c, ICAL_RRULE_PROPERTY)) {
+		struct icalrecurrencetype r = icalproperty_get_rrule(p);
+		if (rule_gap_steps(&r) > RULE_GAP_MAX)
+			return "an RRULE more frequent than DAILY may not be limited to days, "
+			       "weeks or months that far apart (SECONDLY by hours at most, "
+			       "MINUTELY by weekdays at most)";
+	}
+	return NULL;
+}
+
 static bool rrule_is_infinite(icalcomponent *c)
 {
 	icalproperty *p = icalcomponent_get_first_property(c, ICAL_RRULE_PROPERTY);
@@ -169,6 +240,11 @@ static enum walk_result walk_rule(icalcomponent *c, struct icaltimetype dtstart,
 {
 	struct icalrecurrencetype r =
 		icalproperty_get_rrule(icalcomponent_get_first_property(c, ICAL_RRULE_PROPERTY));
+	/* Stored before RULE_GAP_MAX was enforced, or read from elsewhere. */
+	if (rule_gap_steps(&r) > RULE_GAP_MAX)
+		return WALK_OPEN;
+	bool filtered = rule_gap_steps(&r) > 1;
+	int64_t step = rule_unit_seconds(r.freq) * MAX(1, r.interval);
 	icalrecur_iterator *it = icalrecur_iterator_new(r, dtstart);
 	if (it == NULL)
 		return WALK_OPEN; /* a rule libical cannot iterate: assume it goes on */
@@ -180,7 +256,7 @@ static enum walk_result walk_rule(icalcomponent *c, struct icaltimetype dtstart,
 			break;
 		t.zone = dtstart.zone;
 		int64_t s = utc_of(t, fz);
-		if (++seen > budget)
+		if (++seen > budget || (filtered && (s - first) / step > RULE_STEPS_MAX))
 			res = WALK_OPEN;
 		else if (s >= until)
 			res = WALK_STOPPED;
@@ -343,11 +419,6 @@ static int reject(enum pim_reject *reject_r, enum pim_reject why, struct ox_erro
 #define ZONE_RULES_MAX 100
 #define ZONE_RDATES_MAX 1000
 
-static bool recur_unset(const short *by)
-{
-	return by[0] == ICAL_RECURRENCE_ARRAY_MAX;
-}
-
 /* A rule libical expands cheaply for every year a conversion needs: yearly,
  * and when it names days, in one month, so at most 31 changes a year.
  * (libical would expand an hourly rule hour by hour.) */
@@ -429,6 +500,9 @@ static int check_components(icalcomponent *vcal, struct pim_ical_index *idx,
 			idx->uid = g_strdup(uid);
 		if (comp == PIM_COMP_VEVENT && icaltime_is_null_time(icalcomponent_get_dtstart(c)))
 			return reject(reject_r, PIM_REJECT_OBJECT, err, "a VEVENT needs DTSTART");
+		const char *costly = rule_too_costly(c);
+		if (costly != NULL)
+			return reject(reject_r, PIM_REJECT_OBJECT, err, costly);
 		if (icaltime_is_null_time(recurrence_id(c)) && ++masters > 1)
 			return reject(reject_r, PIM_REJECT_OBJECT, err,
 			              "two components with one UID and no RECURRENCE-ID");

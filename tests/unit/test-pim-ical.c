@@ -325,6 +325,61 @@ static void test_zones_refused(void)
 	g_free(good);
 }
 
+static char *ruled_event(const char *rule)
+{
+	return g_strdup_printf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
+	                       "BEGIN:VEVENT\r\nUID:r@example.org\r\nDTSTAMP:20260101T000000Z\r\n"
+	                       "DTSTART:20260101T000000Z\r\nDURATION:PT1S\r\nRRULE:%s\r\n"
+	                       "END:VEVENT\r\nEND:VCALENDAR\r\n",
+	                       rule);
+}
+
+/* libical steps through every unit of a sub-daily rule and filters by
+ * the coarser BY parts in one uninterruptible call: these took from 1 s
+ * to minutes each before they were refused or cut short. */
+static void test_costly_rules(void)
+{
+	static const char *const refused[] = {
+		"FREQ=SECONDLY;BYMONTH=12;COUNT=5", "FREQ=SECONDLY;BYYEARDAY=300;COUNT=5",
+		"FREQ=SECONDLY;BYDAY=SU;COUNT=5",   "FREQ=SECONDLY;BYMONTHDAY=28",
+		"FREQ=MINUTELY;BYMONTH=12;COUNT=5", "FREQ=MINUTELY;BYDAY=1MO",
+	};
+	static const char *const taken[] = {
+		"FREQ=SECONDLY;BYHOUR=23;BYMINUTE=59;BYSECOND=59;COUNT=5000",
+		"FREQ=MINUTELY;BYDAY=SU;BYHOUR=23;BYMINUTE=59",
+		"FREQ=HOURLY;BYMONTH=2;BYMONTHDAY=29;BYHOUR=12",
+		"FREQ=SECONDLY;INTERVAL=3600",
+		"FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(refused); i++) {
+		char *text = ruled_event(refused[i]);
+		struct pim_ical_index idx;
+		enum pim_reject why;
+		struct ox_error err = {0};
+		g_assert_cmpint(pim_ical_index(text, strlen(text), &idx, &why, &err), ==, -1);
+		g_assert_cmpint(why, ==, PIM_REJECT_OBJECT);
+		g_assert_nonnull(strstr(err.message, "RRULE"));
+		g_free(text);
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(taken); i++) {
+		char *text = ruled_event(taken[i]);
+		struct pim_ical_index idx;
+		enum pim_reject why;
+		struct ox_error err = {0};
+		gint64 t0 = g_get_monotonic_time();
+		g_assert_cmpint(pim_ical_index(text, strlen(text), &idx, &why, &err), ==, 0);
+		g_assert_true(idx.has_start);
+		pim_ical_index_clear(&idx);
+		/* A range far from DTSTART walks the rule as far as it may. */
+		pim_ical_overlaps(text, NULL, 0, utc("2030-06-01T00:00:00Z"),
+		                  utc("2030-06-02T00:00:00Z"));
+		gint64 ms = (g_get_monotonic_time() - t0) / 1000;
+		if (ms > 5000)
+			g_error("%s took %" G_GINT64_FORMAT " ms", taken[i], ms);
+		g_free(text);
+	}
+}
+
 /* --- a calendar's zone in the store --- */
 
 static int64_t make_user(struct store *s, const char *login, const char *time_zone)
@@ -495,6 +550,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/pim-ical/limit-freebusy-set", test_limit_freebusy);
 	g_test_add_func("/pim-ical/zones", test_zones);
 	g_test_add_func("/pim-ical/zones-refused", test_zones_refused);
+	g_test_add_func("/pim-ical/costly-rules", test_costly_rules);
 	store_fixture_add("/pim-ical", "calendar-zone", test_stored);
 	return g_test_run();
 }
