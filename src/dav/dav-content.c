@@ -8,25 +8,6 @@
 
 #define DAV_CONTENT_TYPE_MAX 255
 
-/* Whether an If-Match / If-None-Match list names etag ("*" names any). */
-static bool etag_list_has(const char *list, const char *etag, bool weak)
-{
-	if (etag == NULL)
-		return false;
-	gchar **items = g_strsplit(list, ",", 64);
-	bool found = false;
-	for (gchar **i = items; !found && *i != NULL; i++) {
-		const char *v = g_strstrip(*i);
-		if (strcmp(v, "*") == 0)
-			found = true;
-		if (weak && strncmp(v, "W/", 2) == 0)
-			v += 2;
-		found = found || strcmp(v, etag) == 0;
-	}
-	g_strfreev(items);
-	return found;
-}
-
 /* RFC 9110 13.2.2 for If-Match and If-None-Match: 0 go on, 1 answered
  * 304, -1 answered 412. */
 static bool is_star(const char *list)
@@ -40,12 +21,13 @@ static int preconditions_or_reply(struct dav_request *rq, struct dav_resource *r
 {
 	const char *im = http_request_header(rq->ex, "If-Match");
 	if (im != NULL &&
-	    (!res->exists || (!is_star(im) && !etag_list_has(im, res->etag, false)))) {
+	    (!res->exists || (!is_star(im) && !http_etag_listed(im, res->etag, false)))) {
 		http_reply_status(rq->ex, 412, NULL);
 		return -1;
 	}
 	const char *inm = http_request_header(rq->ex, "If-None-Match");
-	if (inm != NULL && res->exists && (is_star(inm) || etag_list_has(inm, res->etag, safe))) {
+	if (inm != NULL && res->exists &&
+	    (is_star(inm) || http_etag_listed(inm, res->etag, safe))) {
 		if (safe) {
 			http_response_status(rq->ex, 304);
 			if (res->etag != NULL)

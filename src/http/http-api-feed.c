@@ -38,21 +38,6 @@
 
 /* --- the feed --- */
 
-/* RFC 9110 13.1.2: If-None-Match compares weakly; "*" matches any. */
-static bool etag_listed(const char *list, const char *etag)
-{
-	gchar **items = g_strsplit(list, ",", 64);
-	bool found = false;
-	for (gchar **i = items; !found && *i != NULL; i++) {
-		const char *v = g_strstrip(*i);
-		if (strncmp(v, "W/", 2) == 0)
-			v += 2;
-		found = strcmp(v, "*") == 0 || strcmp(v, etag) == 0;
-	}
-	g_strfreev(items);
-	return found;
-}
-
 /* Validators and caching of a feed's answers: a subscriber asks again
  * each time (no-cache) and mostly gets a 304, and a revocation takes
  * effect at once; shared caches keep nothing (private). */
@@ -126,7 +111,7 @@ static void feed_handler(struct http_exchange *ex, void *data)
 	char etag[32];
 	g_snprintf(etag, sizeof(etag), "\"%" G_GINT64_FORMAT "\"", cal.modseq);
 	const char *inm = http_request_header(ex, "If-None-Match");
-	if (inm != NULL && etag_listed(inm, etag)) {
+	if (inm != NULL && http_etag_listed(inm, etag, true)) {
 		http_response_status(ex, 304);
 		feed_headers(ex, etag);
 		http_response_finish(ex);

@@ -103,26 +103,6 @@ static void meta_fill(struct static_meta *meta, const char *path, const struct s
 
 /* --- request evaluation --- */
 
-/* RFC 9110 13.1.2: weak comparison for If-None-Match. */
-static bool etag_list_matches(const char *list, const char *etag)
-{
-	gchar *trimmed = g_strstrip(g_strdup(list));
-	bool any = strcmp(trimmed, "*") == 0;
-	g_free(trimmed);
-	if (any)
-		return true;
-	gchar **items = g_strsplit(list, ",", -1);
-	bool match = false;
-	for (gchar **i = items; *i != NULL && !match; i++) {
-		const char *tag = g_strstrip(*i);
-		if (g_str_has_prefix(tag, "W/"))
-			tag += 2;
-		match = strcmp(tag, etag) == 0;
-	}
-	g_strfreev(items);
-	return match;
-}
-
 static bool accepts_gzip(const char *accept_encoding)
 {
 	if (accept_encoding == NULL)
@@ -159,7 +139,7 @@ static enum static_plan plan_response(struct http_exchange *ex, const struct sta
 {
 	const char *inm = http_request_header(ex, "If-None-Match");
 	if (inm != NULL) {
-		if (etag_list_matches(inm, meta->etag))
+		if (http_etag_listed(inm, meta->etag, true))
 			return PLAN_NOT_MODIFIED;
 	} else {
 		const char *ims = http_request_header(ex, "If-Modified-Since");

@@ -95,6 +95,11 @@ void http_reply_status(struct http_exchange *ex, int status, const char *text);
  * cannot be satisfied (416). */
 int http_parse_range(const char *header, uint64_t size, uint64_t *first_r, uint64_t *last_r);
 
+/* Whether an If-Match or If-None-Match list names `etag` ("*" names
+ * any; NULL names none). If-None-Match compares weakly (RFC 9110 13.1.2:
+ * weak), If-Match strongly (13.1.1). */
+bool http_etag_listed(const char *list, const char *etag, bool weak);
+
 /* "Not Found" for 404 and so on; "Unknown" for codes it does not know. */
 const char *http_status_reason(int status);
 
