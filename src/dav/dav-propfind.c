@@ -166,7 +166,7 @@ void dav_response_xml(struct dav_request *rq, const struct dav_propfind *pf, cha
 	char *path = dav_path_join(segs, n);
 	char *href = dav_href(rq, segs, n, res->collection);
 	char *href_esc = dav_xml_escape(href);
-	GString *found = g_string_new(NULL), *missing = g_string_new(NULL);
+	GString *found = g_string_sized_new(512), *missing = g_string_new(NULL);
 	GString *denied = g_string_new(NULL);
 	GPtrArray *dead = g_ptr_array_new_with_free_func(dead_prop_free);
 	struct ox_error err;
@@ -221,16 +221,16 @@ struct propfind_walk {
 	const struct dav_propfind *pf;
 	struct dav_ms *ms;
 	GPtrArray *segs; /* the collection's segments, then one member's */
+	GString *out;    /* one member's response, reused */
 };
 
 static int propfind_member(const char *name, struct dav_resource *member, void *ctx)
 {
 	struct propfind_walk *w = ctx;
 	g_ptr_array_add(w->segs, (gpointer)name);
-	GString *out = g_string_new(NULL);
-	dav_response_xml(w->rq, w->pf, (char **)w->segs->pdata, w->segs->len, member, out);
-	dav_ms_append(w->ms, out->str);
-	g_string_free(out, TRUE);
+	g_string_truncate(w->out, 0);
+	dav_response_xml(w->rq, w->pf, (char **)w->segs->pdata, w->segs->len, member, w->out);
+	dav_ms_append(w->ms, w->out->str);
 	g_ptr_array_set_size(w->segs, w->segs->len - 1);
 	return w->ms->failed ? -1 : 0;
 }
@@ -272,11 +272,13 @@ void dav_propfind(struct dav_request *rq)
 	dav_ms_append(&ms, first->str);
 	g_string_free(first, TRUE);
 	if (depth == 1 && res.collection) {
-		struct propfind_walk w = {rq, &pf, &ms, g_ptr_array_new()};
+		struct propfind_walk w = {rq, &pf, &ms, g_ptr_array_new(),
+		                          g_string_sized_new(1024)};
 		for (size_t i = 0; i < rq->nsegs; i++)
 			g_ptr_array_add(w.segs, rq->segs[i]);
 		rq->provider->members(rq, &res, propfind_member, &w, &err);
 		g_ptr_array_free(w.segs, TRUE);
+		g_string_free(w.out, TRUE);
 	}
 	dav_ms_end(&ms);
 out:

@@ -255,7 +255,8 @@ char *dav_xml_escape(const char *text)
 	/* Most values (ETags, content types, names) need nothing escaped:
 	 * printable ASCII without markup characters is copied as it is. */
 	const char *p = text;
-	while (*p >= 0x20 && *p < 0x7f && strchr("<>&'\"", *p) == NULL)
+	while (*p >= 0x20 && *p < 0x7f && *p != '<' && *p != '>' && *p != '&' && *p != '\'' &&
+	       *p != '"')
 		p++;
 	return *p == '\0' ? g_strdup(text) : g_markup_escape_text(text, -1);
 }
