@@ -21,16 +21,6 @@ static int cmd_app_password_add(struct ctl *c)
 	return CTL_EXIT_OK;
 }
 
-static char *format_time(int64_t seconds)
-{
-	if (seconds == 0)
-		return NULL;
-	GDateTime *t = g_date_time_new_from_unix_utc(seconds);
-	char *text = g_date_time_format_iso8601(t);
-	g_date_time_unref(t);
-	return text;
-}
-
 static int cmd_app_password_list(struct ctl *c)
 {
 	struct app_password_info *list = NULL;
@@ -40,13 +30,12 @@ static int cmd_app_password_list(struct ctl *c)
 		return ctl_exit_code(c);
 	if (app_password_list(s, ctl_arg(c, "LOGIN"), &list, &count, &c->err) < 0)
 		return ctl_fail(c);
-	bool json = ctl_flag(c, "--json");
 	json_t *out = json_array();
 	struct ctl_table *t = ctl_table_new(3);
 	ctl_table_add(t, "LABEL", "CREATED", "LAST USED");
 	for (int i = 0; i < count; i++) {
-		char *created = format_time(list[i].created);
-		char *used = format_time(list[i].last_used);
+		char *created = ctl_format_time(list[i].created);
+		char *used = ctl_format_time(list[i].last_used);
 		json_array_append_new(out, json_pack("{ss ss ss?}", "label", list[i].label,
 		                                     "created", created, "last_used", used));
 		ctl_table_add(t, list[i].label, created, used != NULL ? used : "never");
@@ -54,13 +43,7 @@ static int cmd_app_password_list(struct ctl *c)
 		g_free(used);
 	}
 	app_password_list_free(&list, count);
-	if (json) {
-		ctl_table_free(&t);
-		return ctl_print_json(c, out);
-	}
-	json_decref(out);
-	ctl_table_print(c, &t);
-	return CTL_EXIT_OK;
+	return ctl_print_list(c, out, &t);
 }
 
 static int cmd_app_password_revoke(struct ctl *c)

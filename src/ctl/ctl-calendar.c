@@ -38,16 +38,6 @@ static int calendar_load(struct ctl *c, int64_t *actor_r, struct pim_calendar *c
 	return found > 0 ? 0 : -1;
 }
 
-static char *format_time(int64_t seconds)
-{
-	if (seconds == 0)
-		return NULL;
-	GDateTime *t = g_date_time_new_from_unix_utc(seconds);
-	char *text = g_date_time_format_iso8601(t);
-	g_date_time_unref(t);
-	return text;
-}
-
 static int cmd_feed_create(struct ctl *c)
 {
 	if (ctl_store(c) == NULL)
@@ -67,7 +57,7 @@ static int cmd_feed_create(struct ctl *c)
 	char *path = g_strconcat(FEED_PATH_PREFIX, token, NULL);
 	int code = CTL_EXIT_OK;
 	if (ctl_flag(c, "--json")) {
-		char *created = format_time(feed.created);
+		char *created = ctl_format_time(feed.created);
 		code = ctl_print_json(c,
 		                      json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)feed.id,
 		                                "folder", (json_int_t)feed.folder_id, "path", path,
@@ -105,8 +95,8 @@ static int cmd_feed_list(struct ctl *c)
 		struct ox_error err;
 		bool known = user_lookup_id(c->store, list[i].created_by, &creator, &err) > 0;
 		char *id = g_strdup_printf("%" G_GINT64_FORMAT, list[i].id);
-		char *created = format_time(list[i].created);
-		char *used = format_time(list[i].last_used);
+		char *created = ctl_format_time(list[i].created);
+		char *used = ctl_format_time(list[i].last_used);
 		const char *by = known ? creator.login : NULL;
 		json_array_append_new(out, json_pack("{s:I,s:I,s:s?,s:s,s:s?}", "id",
 		                                     (json_int_t)list[i].id, "folder",
@@ -120,13 +110,7 @@ static int cmd_feed_list(struct ctl *c)
 			user_info_clear(&creator);
 	}
 	g_free(list);
-	if (ctl_flag(c, "--json")) {
-		ctl_table_free(&t);
-		return ctl_print_json(c, out);
-	}
-	json_decref(out);
-	ctl_table_print(c, &t);
-	return CTL_EXIT_OK;
+	return ctl_print_list(c, out, &t);
 }
 
 static int cmd_feed_revoke(struct ctl *c)

@@ -2,7 +2,8 @@
  * document, acting as the user named so that the folder permissions
  * decide as for their own client (read to list, write to restore). PATH
  * is the document's path in that user's files tree, as below
- * /dav/files/LOGIN/ (Documents/report.odt). */
+ * /dav/files/LOGIN/ (Documents/report.odt).
+ * file gc: the blob collection oxd runs every files.blob_gc_interval, now. */
 #include "ctl/ctl.h"
 #include "directory/directory.h"
 #include "files/files.h"
@@ -130,6 +131,34 @@ static int cmd_file_restore(struct ctl *c)
 	return CTL_EXIT_OK;
 }
 
+/* Not a CTL_WRITE command: the collector commits in short transactions
+ * of its own, so that oxd's writers never wait for the whole run, and
+ * what it removes is no user's data (nothing references it), so it is
+ * not audited. */
+static int cmd_file_gc(struct ctl *c)
+{
+	struct store *s = ctl_store(c);
+	if (s == NULL)
+		return ctl_exit_code(c);
+	struct blob_gc_result result;
+	if (files_gc(s, NULL, &result, &c->err) < 0)
+		return ctl_fail(c);
+	if (ctl_flag(c, "--json"))
+		return ctl_print_json(c,
+		                      json_pack("{s:I,s:I,s:I}", "blobs", (json_int_t)result.blobs,
+		                                "bytes", (json_int_t)result.bytes, "temporaries",
+		                                (json_int_t)result.temporaries));
+	char *size = g_format_size_full((guint64)result.bytes,
+	                                G_FORMAT_SIZE_IEC_UNITS | G_FORMAT_SIZE_LONG_FORMAT);
+	ctl_printf(c,
+	           "removed %" G_GINT64_FORMAT " unreferenced blob%s (%s) and %" G_GINT64_FORMAT
+	           " temporary leftover%s\n",
+	           result.blobs, result.blobs == 1 ? "" : "s", size, result.temporaries,
+	           result.temporaries == 1 ? "" : "s");
+	g_free(size);
+	return CTL_EXIT_OK;
+}
+
 const struct ctl_command ctl_file_commands[] = {
 	{"file versions", "LOGIN PATH [--json]",
          "List the versions kept of a document in LOGIN's files tree (PATH as below "
@@ -139,5 +168,9 @@ const struct ctl_command ctl_file_commands[] = {
          "Make an old version of a document its content again, as a new version (nothing is "
          "lost); it counts against the quota.",
          cmd_file_restore, CTL_WRITE},
+	{"file gc", "[--json]",
+         "Delete the stored contents no document version holds any more, older than "
+         "files.blob_gc_grace (as oxd does every files.blob_gc_interval); prints what went.",
+         cmd_file_gc, 0},
 	{NULL, NULL, NULL, NULL, 0},
 };

@@ -1,10 +1,21 @@
-/* user create, list, show, passwd, disable, enable, delete, alias add. */
+/* user create, list, show, set, passwd, disable, enable, delete, alias
+ * add, scheduling. */
 #include "ctl/ctl.h"
 #include "directory/directory.h"
 #include "files/files.h"
 #include "pim/pim.h"
 
 #include <string.h>
+
+/* A quota: a size, or "none" (as 0) for unlimited. */
+static int parse_quota(struct ctl *c, const char *text, int64_t *bytes_r)
+{
+	if (g_ascii_strcasecmp(text, "none") == 0) {
+		*bytes_r = 0;
+		return 0;
+	}
+	return ctl_parse_size(c, text, bytes_r);
+}
 
 static int cmd_user_create(struct ctl *c)
 {
@@ -17,7 +28,7 @@ static int cmd_user_create(struct ctl *c)
 	const char *quota = ctl_arg(c, "--quota");
 	char *password = NULL;
 	int64_t id;
-	if ((quota != NULL && ctl_parse_size(c, quota, &spec.quota_bytes) < 0) ||
+	if ((quota != NULL && parse_quota(c, quota, &spec.quota_bytes) < 0) ||
 	    ctl_read_password(c, &password) < 0)
 		return ctl_fail(c);
 	spec.password = password;
@@ -204,6 +215,54 @@ static int cmd_user_show(struct ctl *c)
 	return r;
 }
 
+/* What a new quota means for the user's files, said at once: below the
+ * usage nothing is deleted, and writes are refused until it fits. */
+static void print_quota_set(struct ctl *c, const char *login, const struct files_usage *usage)
+{
+	if (usage->user_quota == 0) {
+		ctl_printf(c, "%s has no quota now (%" G_GINT64_FORMAT " bytes in use)\n", login,
+		           usage->user_bytes);
+		return;
+	}
+	char *quota = ctl_format_quota(usage->user_quota);
+	ctl_printf(c,
+	           "quota of %s set to %s (%" G_GINT64_FORMAT " bytes); %" G_GINT64_FORMAT
+	           " bytes in use\n",
+	           login, quota, usage->user_quota, usage->user_bytes);
+	if (usage->user_bytes > usage->user_quota)
+		ctl_printf(c,
+		           "that is below what is in use: nothing is deleted, but writes are "
+		           "refused (HTTP 507) until %" G_GINT64_FORMAT " bytes are freed\n",
+		           usage->user_bytes - usage->user_quota);
+	g_free(quota);
+}
+
+static int cmd_user_set(struct ctl *c)
+{
+	const char *login = ctl_arg(c, "LOGIN");
+	int64_t quota = 0;
+	if (parse_quota(c, ctl_arg(c, "--quota"), &quota) < 0)
+		return ctl_fail(c);
+	struct store *s = ctl_store(c);
+	if (s == NULL)
+		return ctl_exit_code(c);
+	struct user_info info;
+	int found = user_lookup(s, login, &info, &c->err);
+	if (found <= 0)
+		return found < 0 ? ctl_fail(c)
+		                 : ctl_error(c, OX_ERR_NOT_FOUND, "no user %s", login);
+	struct files_usage usage;
+	found = files_set_user_quota(s, info.id, quota, &usage, &c->err);
+	user_info_clear(&info);
+	if (found <= 0)
+		return found < 0 ? ctl_fail(c)
+		                 : ctl_error(c, OX_ERR_NOT_FOUND, "no user %s", login);
+	ctl_audit_detail(c, "quota_bytes=%" G_GINT64_FORMAT " used_bytes=%" G_GINT64_FORMAT, quota,
+	                 usage.user_bytes);
+	print_quota_set(c, login, &usage);
+	return CTL_EXIT_OK;
+}
+
 static int cmd_user_passwd(struct ctl *c)
 {
 	char *password = NULL;
@@ -304,6 +363,10 @@ const struct ctl_command ctl_user_commands[] = {
 	{"user list", "[--context NAME] [--json]", "List the users (of one context).",
          cmd_user_list, 0},
 	{"user show", "LOGIN [--json]", "Show a user with addresses and groups.", cmd_user_show, 0},
+	{"user set", "LOGIN --quota SIZE|none",
+         "Change a user's quota (none or 0: unlimited); one below their usage is allowed, and "
+         "writes are then refused until enough is deleted.",
+         cmd_user_set, CTL_WRITE},
 	{"user passwd", "LOGIN --password-stdin", "Set a user's password from stdin's first line.",
          cmd_user_passwd, CTL_WRITE},
 	{"user disable", "LOGIN", "Stop a user from logging in and end their sessions.",

@@ -123,6 +123,17 @@ void ctl_table_free(struct ctl_table **tp)
 	g_free(t);
 }
 
+int ctl_print_list(struct ctl *c, json_t *json, struct ctl_table **t)
+{
+	if (ctl_flag(c, "--json")) {
+		ctl_table_free(t);
+		return ctl_print_json(c, json);
+	}
+	json_decref(json);
+	ctl_table_print(c, t);
+	return CTL_EXIT_OK;
+}
+
 /* --- errors --- */
 
 static int exit_for(enum ox_error_code code)
@@ -359,6 +370,16 @@ char *ctl_format_quota(int64_t bytes)
 	if (bytes == 0)
 		return g_strdup("unlimited");
 	return g_format_size_full((guint64)bytes, G_FORMAT_SIZE_IEC_UNITS);
+}
+
+char *ctl_format_time(int64_t seconds)
+{
+	if (seconds == 0)
+		return NULL;
+	GDateTime *t = g_date_time_new_from_unix_utc(seconds);
+	char *text = g_date_time_format_iso8601(t);
+	g_date_time_unref(t);
+	return text;
 }
 
 char *ctl_context_name(struct ctl *c, int64_t context_id)

@@ -132,6 +132,9 @@ void ctl_table_add(struct ctl_table *t, ...); /* `columns` strings; NULL prints 
 /* Prints and frees the table. */
 void ctl_table_print(struct ctl *c, struct ctl_table **t);
 void ctl_table_free(struct ctl_table **t);
+/* A listing: `json` (a reference it takes) with --json, else the table;
+ * frees both. Returns the exit code. */
+int ctl_print_list(struct ctl *c, json_t *json, struct ctl_table **t);
 
 /* --- shared parsing and look-ups --- */
 /* These return 0, or -1 with c->err set (the handler returns ctl_fail(c)). */
@@ -145,6 +148,8 @@ int ctl_parse_size(struct ctl *c, const char *text, int64_t *bytes_r);
 int ctl_parse_id(struct ctl *c, const char *what, const char *text, int64_t *id_r);
 /* "unlimited" or a size in IEC units. Caller frees. */
 char *ctl_format_quota(int64_t bytes);
+/* A Unix time as ISO 8601 in UTC, or NULL for 0 (never). Caller frees. */
+char *ctl_format_time(int64_t seconds);
 /* The name of a context by id, or NULL with c->err set. Caller frees. */
 char *ctl_context_name(struct ctl *c, int64_t context_id);
 

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "daemon/demo.h"
+#include "daemon/housekeeping.h"
 #include "daemon/modules.h"
 #include "http/http.h"
 #include "net/net.h"
@@ -24,6 +25,7 @@ struct daemon {
 	struct net_server *server;
 	uv_loop_t loop;
 	uv_signal_t sigterm, sigint, sighup;
+	struct housekeeping *housekeeping;
 };
 
 static void usage(FILE *out)
@@ -69,6 +71,7 @@ static void on_reload_signal(uv_signal_t *sig, int signum)
 		return;
 	}
 	ox_modules_configure(cfg);
+	housekeeping_reconfigure(d->housekeeping);
 	ox_config_free(&d->cfg);
 	d->cfg = cfg;
 	ox_logf(OX_LOG_INFO, "reloaded", "connections=%u", net_server_connection_count(d->server));
@@ -167,11 +170,15 @@ int main(int argc, char **argv)
 	signal_watch(&d, &d.sigint, on_stop_signal, SIGINT);
 	signal_watch(&d, &d.sighup, on_reload_signal, SIGHUP);
 	net_server_start(d.server);
+	d.housekeeping = housekeeping_start(&d.loop);
 	net_server_foreach_listener(d.server, log_listener, NULL);
 	ox_log_kv(OX_LOG_INFO, "ready", "version", OX_VERSION, "data", data_dir, NULL);
 
 	uv_run(&d.loop, UV_RUN_DEFAULT);
 
+	/* A collection in progress ends at its next step while requests
+	 * drain; the loop's last run below waits for it. */
+	housekeeping_stop(&d.housekeeping);
 	net_server_stop(d.server);
 	ox_log_kv(OX_LOG_INFO, "stopped", NULL);
 	uv_close((uv_handle_t *)&d.sigterm, NULL);

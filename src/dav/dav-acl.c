@@ -693,3 +693,128 @@ void dav_acl(struct dav_request *rq)
 	dav_resource_clear(rq, &res);
 	g_free(body);
 }
+
+/* --- refusals for want of a privilege (RFC 3744 7.1.1) --- */
+
+/* The privileges the requester holds on res (the resource segs name): its
+ * folder's. A home and the root of a files tree have no folder; there the
+ * owner (the login of the first segment) holds every privilege and others
+ * read, as only the owner adds collections there. 1 with *held_r, 0 when
+ * nothing says (no folder and not a home), -1. */
+static int held_privileges(struct dav_request *rq, char **segs, size_t n, struct dav_resource *res,
+                           unsigned *held_r, struct ox_error *err)
+{
+	struct acl_view v;
+	int r = acl_view(rq, res, &v, err);
+	if (r != 0) {
+		if (r > 0)
+			*held_r = folder_perm_to_dav(&v.rights);
+		return r;
+	}
+	if (rq->provider->acl_source == NULL || !res->exists || !res->collection || n != 1)
+		return 0;
+	struct user_info owner;
+	r = user_lookup(rq->store, segs[0], &owner, err);
+	if (r <= 0)
+		return r;
+	*held_r = owner.id == rq->user ? ~0u : (unsigned)DAV_PRIV_READ;
+	user_info_clear(&owner);
+	return 1;
+}
+
+/* Appends a DAV:resource to out when the requester lacks `privilege` on
+ * the resource segs name (one that exists and whose privileges are known). */
+static void add_missing(struct dav_request *rq, char **segs, size_t n, unsigned privilege,
+                        GString *out)
+{
+	struct dav_resource res = {0};
+	struct ox_error err = {0};
+	unsigned held = 0;
+	if (rq->provider->lookup(rq, segs, n, &res, &err) > 0 &&
+	    held_privileges(rq, segs, n, &res, &held, &err) > 0 && (held & privilege) == 0) {
+		const char *xml = NULL;
+		for (size_t i = 0; xml == NULL && i < G_N_ELEMENTS(privilege_xml); i++) {
+			if (privilege_xml[i].bits == privilege)
+				xml = privilege_xml[i].xml;
+		}
+		char *href = dav_href(rq, segs, n, res.collection);
+		char *esc = dav_xml_escape(href);
+		g_string_append_printf(out,
+		                       "<D:resource><D:href>%s</D:href><D:privilege>%s"
+		                       "</D:privilege></D:resource>",
+		                       esc, xml);
+		g_free(esc);
+		g_free(href);
+	}
+	dav_resource_clear(rq, &res);
+}
+
+static bool segs_exist(struct dav_request *rq, char **segs, size_t n)
+{
+	struct dav_resource res = {0};
+	struct ox_error err = {0};
+	bool exists = rq->provider->lookup(rq, segs, n, &res, &err) > 0 && res.exists;
+	dav_resource_clear(rq, &res);
+	return exists;
+}
+
+static bool is_method(const char *method, const char *name)
+{
+	return strcmp(method, name) == 0;
+}
+
+/* What a method needs, after RFC 3744 Appendix B: read to read; a new
+ * member bind on its collection, a removed one unbind there; writing
+ * content write-content, properties write-properties; UNLOCK of another's
+ * lock unlock. An overwritten COPY or MOVE target is removed and made
+ * anew here, so it needs unbind and bind on its collection. */
+bool dav_reply_need_privileges(struct dav_request *rq)
+{
+	const char *method = http_request_method(rq->ex);
+	char **segs = rq->segs;
+	size_t n = rq->nsegs, parent = n > 0 ? n - 1 : 0;
+	GString *out = g_string_new(NULL);
+	if (is_method(method, "GET") || is_method(method, "HEAD") ||
+	    is_method(method, "PROPFIND") || is_method(method, "REPORT")) {
+		add_missing(rq, segs, n, DAV_PRIV_READ, out);
+	} else if (is_method(method, "PUT") ||
+	           (is_method(method, "LOCK") &&
+	            rq->provider->lock_create != dav_refuse_lock_create)) {
+		/* A space without locks refuses LOCK whatever the rights. */
+		if (segs_exist(rq, segs, n))
+			add_missing(rq, segs, n, DAV_PRIV_WRITE_CONTENT, out);
+		else
+			add_missing(rq, segs, parent, DAV_PRIV_BIND, out);
+	} else if (is_method(method, "PROPPATCH")) {
+		add_missing(rq, segs, n, DAV_PRIV_WRITE_PROPERTIES, out);
+	} else if (is_method(method, "DELETE")) {
+		add_missing(rq, segs, parent, DAV_PRIV_UNBIND, out);
+	} else if (is_method(method, "MKCOL") || is_method(method, "MKCALENDAR")) {
+		add_missing(rq, segs, parent, DAV_PRIV_BIND, out);
+	} else if (is_method(method, "UNLOCK")) {
+		add_missing(rq, segs, n, DAV_PRIV_UNLOCK, out);
+	} else if (is_method(method, "ACL")) {
+		add_missing(rq, segs, n, DAV_PRIV_WRITE_ACL, out);
+	} else if (is_method(method, "COPY") || is_method(method, "MOVE")) {
+		if (is_method(method, "MOVE"))
+			add_missing(rq, segs, parent, DAV_PRIV_UNBIND, out);
+		const char *dest = http_request_header(rq->ex, "Destination");
+		size_t dn = 0;
+		char **dsegs = dest != NULL ? dav_target_segs(rq, dest, &dn) : NULL;
+		if (dsegs != NULL && dn > 0) {
+			if (segs_exist(rq, dsegs, dn))
+				add_missing(rq, dsegs, dn - 1, DAV_PRIV_UNBIND, out);
+			add_missing(rq, dsegs, dn - 1, DAV_PRIV_BIND, out);
+		}
+		g_strfreev(dsegs);
+	}
+	bool answered = out->len > 0;
+	if (answered) {
+		g_string_prepend(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+		                      "<D:error xmlns:D=\"DAV:\"><D:need-privileges>");
+		g_string_append(out, "</D:need-privileges></D:error>\n");
+		http_reply(rq->ex, 403, "application/xml; charset=utf-8", out->str, out->len);
+	}
+	g_string_free(out, TRUE);
+	return answered;
+}

@@ -90,6 +90,17 @@ static void describe_object(struct dav_resource *res, const struct pim_object *o
 	res->modified = obj->modified;
 }
 
+/* RFC 6638 8.2: GET and HEAD of a scheduling object resource answer its
+ * Schedule-Tag. The engine writes the rest of the head after looking the
+ * request's resource up, so the header goes in here. */
+static void schedule_tag_header(struct dav_request *rq, char **segs, const struct pim_object *obj)
+{
+	const char *method = http_request_method(rq->ex);
+	if (segs == rq->segs && obj->schedule_tag[0] != '\0' &&
+	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0))
+		http_response_header(rq->ex, "Schedule-Tag", obj->schedule_tag);
+}
+
 static int cal_lookup(struct dav_request *rq, char **segs, size_t n, struct dav_resource *res,
                       struct ox_error *err)
 {
@@ -133,8 +144,10 @@ static int cal_lookup(struct dav_request *rq, char **segs, size_t n, struct dav_
 	}
 	res->parent_exists = true;
 	r = pim_object_find(rq->store, rq->user, &cr->cal, segs[2], &cr->obj, err);
-	if (r > 0)
+	if (r > 0) {
 		describe_object(res, &cr->obj);
+		schedule_tag_header(rq, segs, &cr->obj);
+	}
 	return r;
 }
 
@@ -268,6 +281,30 @@ static const char *const reject_conditions[] = {
 	[PIM_REJECT_SIZE] = "max-resource-size",
 };
 
+/* RFC 6638 8.3: If-Schedule-Tag-Match makes a PUT or DELETE conditional
+ * on the resource's Schedule-Tag (one opaque-tag); a resource without one
+ * (absent, or no scheduling object) never matches. Not the removal of a
+ * COPY or MOVE's overwritten destination. 0 go on, -1 with err and a
+ * plain 412. */
+static int schedule_tag_check(struct dav_request *rq, struct dav_resource *res,
+                              struct ox_error *err)
+{
+	const char *want = http_request_header(rq->ex, "If-Schedule-Tag-Match");
+	const char *method = http_request_method(rq->ex);
+	if (want == NULL || (strcmp(method, "PUT") != 0 && strcmp(method, "DELETE") != 0))
+		return 0;
+	struct cal_res *cr = cal_of(res);
+	const char *have = res->exists && cr->kind == CAL_OBJECT ? cr->obj.schedule_tag : "";
+	size_t len = strlen(want);
+	while (len > 0 && (want[len - 1] == ' ' || want[len - 1] == '\t'))
+		len--;
+	want += strspn(want, " \t");
+	if (have[0] != '\0' && strlen(have) == len && memcmp(want, have, len) == 0)
+		return 0;
+	rq->error_status = 412;
+	return ox_error_set(err, OX_ERR_CONFLICT, "the Schedule-Tag does not match\n");
+}
+
 /* The body, at most PIM_OBJECT_MAX bytes: NULL with err past that. */
 static GByteArray *read_body(dav_source_fn *src, void *ctx, struct dav_request *rq,
                              struct ox_error *err)
@@ -303,8 +340,9 @@ static int cal_put(struct dav_request *rq, struct dav_resource *res, const char 
 		set_condition(rq, 415, "supported-calendar-data");
 		return ox_error_set(err, OX_ERR_INVALID, "calendar objects are text/calendar");
 	}
-	if (pim_object_may_put(rq->store, rq->user, &cr->cal, res->exists ? &cr->obj : NULL, err) <
-	    0)
+	if (schedule_tag_check(rq, res, err) < 0 ||
+	    pim_object_may_put(rq->store, rq->user, &cr->cal, res->exists ? &cr->obj : NULL, err) <
+	            0)
 		return -1;
 	GByteArray *body = read_body(src, ctx, rq, err);
 	if (body == NULL)
@@ -328,12 +366,18 @@ static int cal_put(struct dav_request *rq, struct dav_resource *res, const char 
 		g_free(res->etag);
 		res->etag = NULL;
 	}
+	/* RFC 6638 8.2: the new Schedule-Tag, even when the ETag is not
+	 * given, so that the client can make its next change conditional. */
+	if (obj.schedule_tag[0] != '\0')
+		http_response_header(rq->ex, "Schedule-Tag", obj.schedule_tag);
 	return 0;
 }
 
 static int cal_remove(struct dav_request *rq, struct dav_resource *res, struct ox_error *err)
 {
 	struct cal_res *cr = cal_of(res);
+	if (schedule_tag_check(rq, res, err) < 0)
+		return -1;
 	if (cr->kind == CAL_OBJECT)
 		return pim_object_delete(rq->store, rq->user, &cr->cal, &cr->obj, err);
 	if (cr->kind == CAL_CALENDAR)
@@ -549,6 +593,13 @@ static int cal_live_prop(struct dav_request *rq, struct dav_resource *res, const
 		g_free(esc);
 	} else if (strcmp(name, "calendar-data") == 0 && cr->kind == CAL_OBJECT) {
 		return object_data(rq, cr, out);
+	} else if (strcmp(name, "schedule-tag") == 0 && cr->kind == CAL_OBJECT &&
+	           cr->obj.schedule_tag[0] != '\0') {
+		/* RFC 6638 9.3; asked by name only (not in allprop). */
+		char *esc = dav_xml_escape(cr->obj.schedule_tag);
+		g_string_append_printf(
+			out, "<C:schedule-tag xmlns:C=\"" CALDAV_NS "\">%s</C:schedule-tag>", esc);
+		g_free(esc);
 	} else if (strcmp(name, "calendar-timezone") == 0 && calendar) {
 		return timezone_prop(rq, cr, out);
 	} else {

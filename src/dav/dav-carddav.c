@@ -805,6 +805,15 @@ static int describe_new_book(struct dav_request *rq, struct pim_addressbook *boo
 	return -1;
 }
 
+/* Only the owner adds address books to a home: 403, naming DAV:bind on
+ * the home (RFC 3744 7.1.1). */
+static void refuse_foreign_home(struct dav_request *rq)
+{
+	struct ox_error err;
+	ox_error_set(&err, OX_ERR_PERM, "address books are made in your own home");
+	dav_reply_error(rq, &err);
+}
+
 static void mkcol_checked(struct dav_request *rq, struct dav_carddav_mkcol *mk)
 {
 	struct dav_resource res = {0};
@@ -819,7 +828,7 @@ static void mkcol_checked(struct dav_request *rq, struct dav_carddav_mkcol *mk)
 	else if (rq->nsegs != 2 || cr->owner == 0)
 		http_reply_status(rq->ex, 409, "address books are made in an address book home\n");
 	else if (cr->owner != rq->user)
-		http_reply_status(rq->ex, 403, "address books are made in your own home\n");
+		refuse_foreign_home(rq);
 	else if (mk->description != NULL && strlen(mk->description) > PIM_BOOK_PROP_VALUE_MAX)
 		http_reply_status(rq->ex, 413, "the description is too long\n");
 	else if (pim_addressbook_create(rq->store, rq->user, rq->segs[1], mk->display_name, &book,

@@ -33,10 +33,6 @@ static const struct {
 	{"REPORT", dav_report},   {"ACL", dav_acl},
 };
 
-#define DAV_ALLOW                                                                                  \
-	"OPTIONS, PROPFIND, PROPPATCH, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, LOCK, UNLOCK, "  \
-	"REPORT, ACL"
-
 /* --- paths --- */
 
 static void segs_free(char **segs, size_t n)
@@ -157,6 +153,15 @@ void dav_reply_error(struct dav_request *rq, const struct ox_error *err)
 		                    err->message);
 		return;
 	}
+	/* A status without a condition element (412 for CalDAV's
+	 * If-Schedule-Tag-Match, RFC 6638 8.3). */
+	if (rq->error_status != 0) {
+		http_reply_status(rq->ex, rq->error_status, err->message);
+		return;
+	}
+	/* A refusal for want of a privilege says which (RFC 3744 7.1.1). */
+	if (err->code == OX_ERR_PERM && dav_reply_need_privileges(rq))
+		return;
 	int status = http_error_status(err->code);
 	if (status >= 500)
 		ox_log_kv(OX_LOG_ERROR, "dav_error", "method", http_request_method(rq->ex), "code",
@@ -338,24 +343,49 @@ static bool engine_method(const char *name)
 	return false;
 }
 
-void dav_options(struct dav_request *rq)
+/* Calendars and address books take no locks (as in Cyrus and SOGo: no
+ * CalDAV or CardDAV client asks for one). Such a space says so: no class
+ * 2 (RFC 4918 18.2 makes it a promise of LOCK) and 405 for LOCK and
+ * UNLOCK. */
+static bool provider_locks(const struct dav_provider *p)
 {
-	http_response_status(rq->ex, 200);
-	/* RFC 3744 7.2: the ACL properties and method are everywhere. */
-	char *dav =
-		g_strconcat("1, 2, 3, access-control", rq->provider->compliance != NULL ? ", " : "",
-	                    rq->provider->compliance, NULL);
-	GString *allow = g_string_new(DAV_ALLOW);
-	for (const struct dav_method *m = rq->provider->methods; m != NULL && m->name != NULL;
-	     m++) {
+	return p->lock_create != dav_refuse_lock_create;
+}
+
+static bool lock_method(const char *name)
+{
+	return strcmp(name, "LOCK") == 0 || strcmp(name, "UNLOCK") == 0;
+}
+
+/* The Allow header of a provider's space (RFC 9110 10.2.1). */
+static char *allow_of(const struct dav_provider *p)
+{
+	GString *allow = g_string_new(NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(methods); i++) {
+		if (!lock_method(methods[i].name) || provider_locks(p))
+			g_string_append_printf(allow, "%s%s", allow->len > 0 ? ", " : "",
+			                       methods[i].name);
+	}
+	for (const struct dav_method *m = p->methods; m != NULL && m->name != NULL; m++) {
 		/* A provider may take over an engine method (CardDAV's MKCOL). */
 		if (!engine_method(m->name))
 			g_string_append_printf(allow, ", %s", m->name);
 	}
+	return g_string_free(allow, FALSE);
+}
+
+void dav_options(struct dav_request *rq)
+{
+	http_response_status(rq->ex, 200);
+	/* RFC 3744 7.2: the ACL properties and method are everywhere. */
+	char *dav = g_strconcat(provider_locks(rq->provider) ? "1, 2, 3" : "1, 3",
+	                        ", access-control", rq->provider->compliance != NULL ? ", " : "",
+	                        rq->provider->compliance, NULL);
+	char *allow = allow_of(rq->provider);
 	http_response_header(rq->ex, "DAV", dav);
-	http_response_header(rq->ex, "Allow", allow->str);
+	http_response_header(rq->ex, "Allow", allow);
 	g_free(dav);
-	g_string_free(allow, TRUE);
+	g_free(allow);
 	http_response_header(rq->ex, "MS-Author-Via", "DAV");
 	http_response_content_length(rq->ex, 0);
 	http_response_finish(rq->ex);
@@ -388,7 +418,8 @@ static dav_method_fn *method_for(const struct dav_provider *provider, const char
 	}
 	for (size_t i = 0; i < G_N_ELEMENTS(methods); i++) {
 		if (strcmp(methods[i].name, name) == 0)
-			return methods[i].fn;
+			return !lock_method(name) || provider_locks(provider) ? methods[i].fn
+			                                                      : NULL;
 	}
 	return NULL;
 }
@@ -402,7 +433,9 @@ static void dav_serve(struct http_exchange *ex)
 		rq.provider != NULL ? method_for(rq.provider, http_request_method(ex)) : NULL;
 	if (rq.provider != NULL && fn == NULL) {
 		g_free(raw);
-		http_response_header(ex, "Allow", DAV_ALLOW);
+		char *allow = allow_of(rq.provider);
+		http_response_header(ex, "Allow", allow);
+		g_free(allow);
 		http_reply_status(ex, 405, NULL);
 		return;
 	}

@@ -47,14 +47,16 @@ static void describe(struct dav_resource *res, struct files_entry *e, const char
 	res->content_type = NULL;
 	res->etag = NULL;
 	res->display_name = g_strdup(e->name != NULL ? e->name : login);
+	/* Collections are dated too (their folder's creation): davfs2 and
+	 * file managers show the dates of directories. */
+	res->created = e->exists ? e->created : 0;
+	res->modified = e->exists ? e->modified : 0;
 	if (e->exists && e->document_id != 0) {
 		res->length = (uint64_t)e->size;
 		res->content_type = g_strdup(e->content_type);
 		char etag[FILES_ETAG_SIZE];
 		files_etag(e->blob_hash, etag);
 		res->etag = g_strdup(etag);
-		res->created = e->created;
-		res->modified = e->modified;
 	}
 	if (res->pdata == NULL)
 		res->pdata = g_new0(struct files_entry, 1);

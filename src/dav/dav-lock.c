@@ -432,8 +432,17 @@ void dav_unlock(struct dav_request *rq)
 	struct ox_error err = {0};
 	char *path = dav_lock_path(rq->segs, rq->nsegs);
 	bool found = false;
-	if (load_locks(rq, &st, &err) < 0) {
+	struct dav_resource res = {0};
+	if (rq->provider->lookup(rq, rq->segs, rq->nsegs, &res, &err) < 0 ||
+	    load_locks(rq, &st, &err) < 0) {
 		dav_reply_error(rq, &err);
+		goto out;
+	}
+	/* What the user may not see is absent, locked or not. (A lock
+	 * covers names that exist and, under a depth-infinity lock, unmapped
+	 * ones in a collection that does.) */
+	if (!res.exists && !res.parent_exists) {
+		http_reply_status(rq->ex, 404, NULL);
 		goto out;
 	}
 	for (guint i = 0; !found && i < st.locks->len; i++) {
@@ -447,6 +456,7 @@ void dav_unlock(struct dav_request *rq)
 	else
 		http_reply_status(rq->ex, 204, NULL);
 out:
+	dav_resource_clear(rq, &res);
 	g_free(path);
 	g_free(token);
 	dav_ifstate_clear(&st);

@@ -31,7 +31,8 @@ struct dav_request {
 	void *pstate; /* the provider's, freed by its request_done */
 	char *login;  /* the user's login, once dav_user_login() read it */
 	/* A provider that fails with a precondition (RFC 4918 16) names it
-	 * here; dav_reply_error() then answers this status with DAV:error. */
+	 * here; dav_reply_error() then answers this status with DAV:error
+	 * (without error_cond: the status alone, with the error's message). */
 	int error_status;
 	const char *error_ns, *error_cond;
 	char *error_href; /* a DAV:href inside the condition (no-uid-conflict), or NULL */
@@ -327,6 +328,10 @@ int dav_acl_prop(struct dav_request *rq, char **segs, size_t n, struct dav_resou
 bool dav_acl_is_property(const char *ns, const char *name);
 /* Per-request memory of the folders looked up for the properties. */
 void dav_acl_request_done(struct dav_request *rq);
+/* RFC 3744 7.1.1: answers 403 with DAV:need-privileges naming what the
+ * request's method needs (Appendix B) and the requester lacks; false,
+ * answering nothing, when they lack none that is known. */
+bool dav_reply_need_privileges(struct dav_request *rq);
 /* REPORTs on principals (RFC 3744 9): principal-property-search,
  * principal-search-property-set, principal-match. */
 void dav_principal_report(struct dav_request *rq, struct dav_resource *res, const char *body,

@@ -130,65 +130,55 @@ static int fill_domains(struct store *s, struct context_info *info, struct ox_er
 	return r;
 }
 
+#define CONTEXT_COLUMNS "SELECT id, name, quota_bytes FROM contexts "
+
+static void read_context(struct store_stmt *st, void *row)
+{
+	struct context_info *info = row;
+	info->id = store_col_int(st, 0);
+	info->name = g_strdup(store_col_text(st, 1));
+	info->quota_bytes = store_col_int(st, 2);
+}
+
+/* Completes a look-up that found (r > 0) a context with its domains;
+ * returns r, or -1 with info cleared. */
+static int lookup_domains(struct store *s, int r, struct context_info *info, struct ox_error *err)
+{
+	if (r > 0 && fill_domains(s, info, err) < 0) {
+		context_info_clear(info);
+		return -1;
+	}
+	return r;
+}
+
 int context_lookup(struct store *s, const char *name, struct context_info *info_r,
                    struct ox_error *err)
 {
 	memset(info_r, 0, sizeof(*info_r));
-	struct store_stmt *st =
-		store_prepare(s, "SELECT id, name, quota_bytes FROM contexts WHERE name = $1", err);
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, name);
-	int r = store_step(st, err);
-	if (r > 0) {
-		info_r->id = store_col_int(st, 0);
-		info_r->name = g_strdup(store_col_text(st, 1));
-		info_r->quota_bytes = store_col_int(st, 2);
-	}
-	store_stmt_done(&st);
-	if (r > 0 && fill_domains(s, info_r, err) < 0) {
-		context_info_clear(info_r);
-		return -1;
-	}
-	return r;
+	int r = dir_query_row(s, CONTEXT_COLUMNS "WHERE name = $1", read_context, info_r, err, "s",
+	                      name);
+	return lookup_domains(s, r, info_r, err);
 }
 
 int context_lookup_id(struct store *s, int64_t id, struct context_info *info_r,
                       struct ox_error *err)
 {
 	memset(info_r, 0, sizeof(*info_r));
-	struct store_stmt *st =
-		store_prepare(s, "SELECT id, name, quota_bytes FROM contexts WHERE id = $1", err);
-	if (st == NULL)
-		return -1;
-	store_bind_int(st, 1, id);
-	int r = store_step(st, err);
-	if (r > 0) {
-		info_r->id = store_col_int(st, 0);
-		info_r->name = g_strdup(store_col_text(st, 1));
-		info_r->quota_bytes = store_col_int(st, 2);
-	}
-	store_stmt_done(&st);
-	if (r > 0 && fill_domains(s, info_r, err) < 0) {
-		context_info_clear(info_r);
-		return -1;
-	}
-	return r;
+	int r = dir_query_row(s, CONTEXT_COLUMNS "WHERE id = $1", read_context, info_r, err, "i",
+	                      id);
+	return lookup_domains(s, r, info_r, err);
 }
 
 int context_list(struct store *s, struct context_info ***list_r, struct ox_error *err)
 {
-	struct store_stmt *st =
-		store_prepare(s, "SELECT id, name, quota_bytes FROM contexts ORDER BY name", err);
+	struct store_stmt *st = store_prepare(s, CONTEXT_COLUMNS "ORDER BY name", err);
 	if (st == NULL)
 		return -1;
 	GPtrArray *list = g_ptr_array_new();
 	int r;
 	while ((r = store_step(st, err)) > 0) {
 		struct context_info *info = g_new0(struct context_info, 1);
-		info->id = store_col_int(st, 0);
-		info->name = g_strdup(store_col_text(st, 1));
-		info->quota_bytes = store_col_int(st, 2);
+		read_context(st, info);
 		g_ptr_array_add(list, info);
 	}
 	store_stmt_done(&st);

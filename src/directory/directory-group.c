@@ -121,69 +121,51 @@ static int fill_members(struct store *s, struct group_info *info, struct ox_erro
 	return r;
 }
 
-static const char group_columns[] =
-	"SELECT p.id, p.context_id, p.name, p.display_name FROM principals p "
-	"JOIN contexts c ON c.id = p.context_id WHERE c.name = $1 AND p.kind = $2 ";
+#define GROUP_COLUMNS "SELECT p.id, p.context_id, p.name, p.display_name FROM principals p "
+#define GROUP_IN_CONTEXT "JOIN contexts c ON c.id = p.context_id WHERE c.name = $1 AND p.kind = $2 "
+
+static void read_group(struct store_stmt *st, void *row)
+{
+	struct group_info *info = row;
+	info->id = store_col_int(st, 0);
+	info->context_id = store_col_int(st, 1);
+	info->name = g_strdup(store_col_text(st, 2));
+	info->display_name = g_strdup(store_col_text(st, 3));
+}
+
+/* Completes a look-up that found (r > 0) a group with its members;
+ * returns r, or -1 with info cleared. */
+static int lookup_members(struct store *s, int r, struct group_info *info, struct ox_error *err)
+{
+	if (r > 0 && fill_members(s, info, err) < 0) {
+		group_info_clear(info);
+		return -1;
+	}
+	return r;
+}
 
 int group_lookup(struct store *s, const char *context, const char *name, struct group_info *info_r,
                  struct ox_error *err)
 {
 	memset(info_r, 0, sizeof(*info_r));
-	char *sql = g_strconcat(group_columns, "AND p.name = $3", NULL);
-	struct store_stmt *st = store_prepare(s, sql, err);
-	g_free(sql);
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, context);
-	store_bind_int(st, 2, PRINCIPAL_GROUP);
-	store_bind_text(st, 3, name);
-	int r = store_step(st, err);
-	if (r > 0) {
-		info_r->id = store_col_int(st, 0);
-		info_r->context_id = store_col_int(st, 1);
-		info_r->name = g_strdup(store_col_text(st, 2));
-		info_r->display_name = g_strdup(store_col_text(st, 3));
-	}
-	store_stmt_done(&st);
-	if (r > 0 && fill_members(s, info_r, err) < 0) {
-		group_info_clear(info_r);
-		return -1;
-	}
-	return r;
+	int r = dir_query_row(s, GROUP_COLUMNS GROUP_IN_CONTEXT "AND p.name = $3", read_group,
+	                      info_r, err, "sis", context, (int64_t)PRINCIPAL_GROUP, name);
+	return lookup_members(s, r, info_r, err);
 }
 
 int group_lookup_id(struct store *s, int64_t id, struct group_info *info_r, struct ox_error *err)
 {
 	memset(info_r, 0, sizeof(*info_r));
-	struct store_stmt *st = store_prepare(s,
-	                                      "SELECT id, context_id, name, display_name FROM "
-	                                      "principals WHERE id = $1 AND kind = $2",
-	                                      err);
-	if (st == NULL)
-		return -1;
-	store_bind_int(st, 1, id);
-	store_bind_int(st, 2, PRINCIPAL_GROUP);
-	int r = store_step(st, err);
-	if (r > 0) {
-		info_r->id = store_col_int(st, 0);
-		info_r->context_id = store_col_int(st, 1);
-		info_r->name = g_strdup(store_col_text(st, 2));
-		info_r->display_name = g_strdup(store_col_text(st, 3));
-	}
-	store_stmt_done(&st);
-	if (r > 0 && fill_members(s, info_r, err) < 0) {
-		group_info_clear(info_r);
-		return -1;
-	}
-	return r;
+	int r = dir_query_row(s, GROUP_COLUMNS "WHERE p.id = $1 AND p.kind = $2", read_group,
+	                      info_r, err, "ii", id, (int64_t)PRINCIPAL_GROUP);
+	return lookup_members(s, r, info_r, err);
 }
 
 int group_list(struct store *s, const char *context, struct group_info ***list_r,
                struct ox_error *err)
 {
-	char *sql = g_strconcat(group_columns, "ORDER BY p.name", NULL);
-	struct store_stmt *st = store_prepare(s, sql, err);
-	g_free(sql);
+	struct store_stmt *st =
+		store_prepare(s, GROUP_COLUMNS GROUP_IN_CONTEXT "ORDER BY p.name", err);
 	if (st == NULL)
 		return -1;
 	store_bind_text(st, 1, context);
@@ -192,10 +174,7 @@ int group_list(struct store *s, const char *context, struct group_info ***list_r
 	int r;
 	while ((r = store_step(st, err)) > 0) {
 		struct group_info *info = g_new0(struct group_info, 1);
-		info->id = store_col_int(st, 0);
-		info->context_id = store_col_int(st, 1);
-		info->name = g_strdup(store_col_text(st, 2));
-		info->display_name = g_strdup(store_col_text(st, 3));
+		read_group(st, info);
 		g_ptr_array_add(list, info);
 	}
 	store_stmt_done(&st);

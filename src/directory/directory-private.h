@@ -26,6 +26,11 @@ int dir_exec(struct store *s, const char *sql, int64_t *changes_r, struct ox_err
  * 1 found, 0 no row, -1 error. */
 int dir_query_int(struct store *s, const char *sql, int64_t *value_r, struct ox_error *err,
                   const char *types, ...);
+/* Reads the row read_row() takes from the statement into `row`. */
+typedef void dir_row_reader(struct store_stmt *st, void *row);
+/* Same, handing the first row to read_row: 1 found, 0 no row, -1 error. */
+int dir_query_row(struct store *s, const char *sql, dir_row_reader *read_row, void *row,
+                  struct ox_error *err, const char *types, ...);
 
 /* The context a domain belongs to: 1, 0, -1. */
 int context_id_by_domain(struct store *s, const char *domain, int64_t *id_r, struct ox_error *err);

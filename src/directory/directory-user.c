@@ -243,20 +243,12 @@ int user_lookup_id(struct store *s, int64_t id, struct user_info *info_r, struct
 	return lookup_where(s, "WHERE p.id = $1", NULL, id, info_r, err);
 }
 
-int user_list(struct store *s, const char *context, struct user_info ***list_r,
-              struct ox_error *err)
+/* Every user a prepared and bound query of user_columns selects, with
+ * their addresses, as a NULL-terminated list (user_list_free()); takes
+ * the statement. 0, or -1 with *list_r NULL. */
+static int collect_users(struct store *s, struct store_stmt *st, struct user_info ***list_r,
+                         struct ox_error *err)
 {
-	char *sql = g_strconcat(user_columns,
-	                        context != NULL ? "JOIN contexts c ON c.id = p.context_id "
-	                                          "WHERE c.name = $1 ORDER BY u.login"
-	                                        : "ORDER BY u.login",
-	                        NULL);
-	struct store_stmt *st = store_prepare(s, sql, err);
-	g_free(sql);
-	if (st == NULL)
-		return -1;
-	if (context != NULL)
-		store_bind_text(st, 1, context);
 	GPtrArray *list = g_ptr_array_new();
 	int r;
 	while ((r = store_step(st, err)) > 0) {
@@ -272,6 +264,23 @@ int user_list(struct store *s, const char *context, struct user_info ***list_r,
 	if (r < 0)
 		user_list_free(list_r);
 	return r;
+}
+
+int user_list(struct store *s, const char *context, struct user_info ***list_r,
+              struct ox_error *err)
+{
+	char *sql = g_strconcat(user_columns,
+	                        context != NULL ? "JOIN contexts c ON c.id = p.context_id "
+	                                          "WHERE c.name = $1 ORDER BY u.login"
+	                                        : "ORDER BY u.login",
+	                        NULL);
+	struct store_stmt *st = store_prepare(s, sql, err);
+	g_free(sql);
+	if (st == NULL)
+		return -1;
+	if (context != NULL)
+		store_bind_text(st, 1, context);
+	return collect_users(s, st, list_r, err);
 }
 
 /* A LIKE pattern for a search term: the text in ASCII lower case with
@@ -329,21 +338,7 @@ int user_search(struct store *s, int64_t context_id, const struct user_search_te
 		store_bind_text(st, (int)i + 3, pattern);
 		g_free(pattern);
 	}
-	GPtrArray *list = g_ptr_array_new();
-	int r;
-	while ((r = store_step(st, err)) > 0) {
-		struct user_info *info = g_new0(struct user_info, 1);
-		read_user(st, info);
-		g_ptr_array_add(list, info);
-	}
-	store_stmt_done(&st);
-	for (guint i = 0; r == 0 && i < list->len; i++)
-		r = fill_addresses(s, g_ptr_array_index(list, i), err);
-	g_ptr_array_add(list, NULL);
-	*list_r = (struct user_info **)g_ptr_array_free(list, FALSE);
-	if (r < 0)
-		user_list_free(list_r);
-	return r;
+	return collect_users(s, st, list_r, err);
 }
 
 static int require_user(struct store *s, const char *login, int64_t *id_r, struct ox_error *err)

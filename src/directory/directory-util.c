@@ -94,19 +94,43 @@ int dir_exec(struct store *s, const char *sql, int64_t *changes_r, struct ox_err
 	return r;
 }
 
+/* The first row of a query, handed to read_row: 1 found, 0 no row, -1. */
+static int query_row(struct store *s, const char *sql, dir_row_reader *read_row, void *row,
+                     struct ox_error *err, const char *types, va_list ap)
+{
+	struct store_stmt *st = prepare_bound(s, sql, err, types, ap);
+	if (st == NULL)
+		return -1;
+	int r = store_step(st, err);
+	if (r > 0)
+		read_row(st, row);
+	store_stmt_done(&st);
+	return r;
+}
+
+static void read_int(struct store_stmt *st, void *value_r)
+{
+	if (value_r != NULL)
+		*(int64_t *)value_r = store_col_int(st, 0);
+}
+
 int dir_query_int(struct store *s, const char *sql, int64_t *value_r, struct ox_error *err,
                   const char *types, ...)
 {
 	va_list ap;
 	va_start(ap, types);
-	struct store_stmt *st = prepare_bound(s, sql, err, types, ap);
+	int r = query_row(s, sql, read_int, value_r, err, types, ap);
 	va_end(ap);
-	if (st == NULL)
-		return -1;
-	int r = store_step(st, err);
-	if (r > 0 && value_r != NULL)
-		*value_r = store_col_int(st, 0);
-	store_stmt_done(&st);
+	return r;
+}
+
+int dir_query_row(struct store *s, const char *sql, dir_row_reader *read_row, void *row,
+                  struct ox_error *err, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	int r = query_row(s, sql, read_row, row, err, types, ap);
+	va_end(ap);
 	return r;
 }
 

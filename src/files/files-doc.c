@@ -135,9 +135,20 @@ static int put_check(struct store *s, int64_t actor, const struct files_entry *t
 	return folder_check(s, actor, target->folder_id, FOLDER_CREATE_OBJECT, 0, err);
 }
 
+/* Whether a document's current version is an empty placeholder: its
+ * only version, with no content. A LOCK on an unmapped name makes one
+ * (RFC 4918 7.3), and clients that lock before they write (davfs2, file
+ * managers) fill it with a PUT right after; kept, it would give each file
+ * they create an empty first version. Restoring it would only empty the
+ * document, so nothing is lost when the next write replaces it. */
+static bool is_placeholder(const struct files_entry *doc)
+{
+	return doc->exists && doc->version == 1 && doc->size == 0;
+}
+
 /* Records the new content under target's name, inside a transaction:
  * the quota is charged first, then the version is added (a new document
- * for a new name). */
+ * for a new name) and an empty placeholder it replaces dropped. */
 static int put_commit(struct store *s, int64_t actor, struct files_entry *target, const char *hash,
                       uint64_t size, const char *type, bool *created_r, struct ox_error *err)
 {
@@ -156,6 +167,7 @@ static int put_commit(struct store *s, int64_t actor, struct files_entry *target
 	if (found == 0 && insert_document(s, target->folder_id, target->name, &doc_id, err) < 0)
 		goto out;
 	if (files_version_add(s, doc_id, version, hash, (int64_t)size, type, actor, err) < 0 ||
+	    (is_placeholder(&now) && files_version_drop_before(s, doc_id, version, err) < 0) ||
 	    change_record(s, target->folder_id, target->name, actor, false, NULL, err) < 0 ||
 	    files_doc_load(s, target->folder_id, target->name, target, err) <= 0)
 		goto out;

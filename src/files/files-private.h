@@ -54,5 +54,8 @@ int files_version_prunable(struct store *s, int64_t doc_id, int newest, int64_t 
  * it first (size minus files_version_prunable()). */
 int files_version_add(struct store *s, int64_t doc_id, int version, const char *hash, int64_t size,
                       const char *content_type, int64_t actor, struct ox_error *err);
+/* Drops a document's versions before `first` with their blob
+ * references; the caller uncharged their bytes. */
+int files_version_drop_before(struct store *s, int64_t doc_id, int first, struct ox_error *err);
 
 #endif

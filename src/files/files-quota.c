@@ -16,12 +16,24 @@
 
 #include <string.h>
 
-static int max_versions; /* files.max_versions; read with g_atomic_int_get */
+/* files.* settings, read with g_atomic_int_get from any thread */
+static int max_versions;
+static int blob_gc_interval_s, blob_gc_grace_s;
+
+#define WEEK_MS (7LL * 24 * 3600 * 1000)
 
 static const struct ox_option files_options[] = {
 	{"files", "max_versions", OX_OPT_INT, "0", 0, 1000000, NULL,
          "Versions kept of each document, the current one included; the oldest go at its next "
          "write. 0 keeps every version."},
+	{"files", "blob_gc_interval", OX_OPT_DURATION, "1h", 0, WEEK_MS, NULL,
+         "How often oxd deletes the stored contents no document version holds any more "
+         "(deleted documents, pruned versions, refused uploads); 0: never (oxctl file gc "
+         "still does)."},
+	{"files", "blob_gc_grace", OX_OPT_DURATION, "1h", 1000, WEEK_MS, NULL,
+         "Unreferenced contents and the temporary data of unfinished uploads are deleted only "
+         "this long after they were last written; keep it well above net.read_timeout plus a "
+         "minute, so that a slow upload is never collected."},
 };
 
 void files_register_options(void)
@@ -29,9 +41,25 @@ void files_register_options(void)
 	ox_config_register(files_options, G_N_ELEMENTS(files_options));
 }
 
+/* Durations are kept in whole seconds: the collector compares them with
+ * timestamps in seconds. A grace is rounded up, never down. */
 void files_configure(const struct ox_config *cfg)
 {
 	g_atomic_int_set(&max_versions, (int)ox_config_int(cfg, "files", "max_versions"));
+	g_atomic_int_set(&blob_gc_interval_s,
+	                 (int)((ox_config_int(cfg, "files", "blob_gc_interval") + 999) / 1000));
+	g_atomic_int_set(&blob_gc_grace_s,
+	                 (int)((ox_config_int(cfg, "files", "blob_gc_grace") + 999) / 1000));
+}
+
+int64_t files_gc_interval_seconds(void)
+{
+	return g_atomic_int_get(&blob_gc_interval_s);
+}
+
+int64_t files_gc_grace_seconds(void)
+{
+	return g_atomic_int_get(&blob_gc_grace_s);
 }
 
 int files_max_versions(void)
@@ -216,4 +244,43 @@ int files_room_in_folder(struct store *s, int64_t folder_id, int64_t *room_r, st
 		return -1;
 	*room_r = files_usage_room(&usage);
 	return 0;
+}
+
+/* 1 set, 0 no such user, -1. */
+static int update_user_quota(struct store *s, int64_t user_id, int64_t quota_bytes,
+                             struct ox_error *err)
+{
+	struct store_stmt *st =
+		store_prepare(s, "UPDATE users SET quota_bytes = $2 WHERE principal_id = $1", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, user_id);
+	store_bind_int(st, 2, quota_bytes);
+	int r = store_run(st, err);
+	int64_t changes = store_changes(st);
+	store_stmt_done(&st);
+	return r < 0 ? -1 : changes > 0 ? 1 : 0;
+}
+
+int files_set_user_quota(struct store *s, int64_t user_id, int64_t quota_bytes,
+                         struct files_usage *usage_r, struct ox_error *err)
+{
+	memset(usage_r, 0, sizeof(*usage_r));
+	if (quota_bytes < 0)
+		return ox_error_set(err, OX_ERR_INVALID, "quota must not be negative");
+	bool own;
+	if (files_txn_begin(s, &own, err) < 0)
+		return -1;
+	int found = update_user_quota(s, user_id, quota_bytes, err);
+	if (found > 0) {
+		int read = files_usage_of_user(s, user_id, usage_r, err);
+		if (read == 0)
+			ox_error_set(err, OX_ERR_INTERNAL, "the user went while the quota was set");
+		if (read <= 0)
+			found = -1;
+	}
+	/* Nothing to keep unless it was set. */
+	if (files_txn_end(s, own, found > 0, err) < 0)
+		return found == 0 ? 0 : -1;
+	return found;
 }

@@ -151,6 +151,27 @@ static int owner_context(struct store *s, int64_t owner, int64_t *context_r, str
 	return 0;
 }
 
+/* Dates a collection (RFC 4918 15.1, 15.7) with its folder's creation:
+ * the folder layer records no time for a folder's later changes (they
+ * are counted in modseqs, which are not times), so its creation is also
+ * its last modification. folder_info does not carry the time, hence the
+ * read of the folder's row here. The root, which is no folder, has no
+ * dates. */
+static int collection_dates(struct store *s, struct files_entry *e, struct ox_error *err)
+{
+	if (e->folder_id == 0)
+		return 0;
+	struct store_stmt *st = store_prepare(s, "SELECT created FROM folders WHERE id = $1", err);
+	if (st == NULL)
+		return -1;
+	store_bind_int(st, 1, e->folder_id);
+	int r = store_step(st, err);
+	if (r > 0)
+		e->created = e->modified = store_col_int(st, 0);
+	store_stmt_done(&st);
+	return r < 0 ? -1 : 0;
+}
+
 /* Resolves the last segment inside collection `parent`. */
 static int resolve_last(struct store *s, int64_t actor, struct folder_info **list,
                         struct files_entry *e, int64_t parent, const char *name,
@@ -163,7 +184,7 @@ static int resolve_last(struct store *s, int64_t actor, struct folder_info **lis
 	if (f != NULL) {
 		e->folder_id = f->id;
 		e->exists = true;
-		return 1;
+		return collection_dates(s, e, err) < 0 ? -1 : 1;
 	}
 	if (parent == 0)
 		return 0;
@@ -289,7 +310,9 @@ int files_list(struct store *s, int64_t actor, const struct files_entry *coll, f
 			.exists = true,
 			.name = (*f)->name,
 		};
-		r = fn(&e, ctx);
+		r = collection_dates(s, &e, err);
+		if (r == 0)
+			r = fn(&e, ctx);
 	}
 	if (r == 0 && self != NULL)
 		r = list_documents(s, actor, self, fn, ctx, err);

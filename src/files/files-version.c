@@ -88,8 +88,7 @@ int files_version_prunable(struct store *s, int64_t doc_id, int newest, int64_t 
 	return r < 0 ? -1 : 0;
 }
 
-/* Drops the versions before `first` with their blob references. */
-static int prune(struct store *s, int64_t doc_id, int first, struct ox_error *err)
+int files_version_drop_before(struct store *s, int64_t doc_id, int first, struct ox_error *err)
 {
 	struct store_stmt *st = store_prepare(s,
 	                                      "DELETE FROM document_versions WHERE document_id = "
@@ -117,7 +116,7 @@ int files_version_add(struct store *s, int64_t doc_id, int version, const char *
 	if (insert_version(s, doc_id, version, hash, size, content_type, actor, err) < 0 ||
 	    set_version(s, doc_id, version, err) < 0)
 		return -1;
-	return first > 0 ? prune(s, doc_id, first, err) : 0;
+	return first > 0 ? files_version_drop_before(s, doc_id, first, err) : 0;
 }
 
 static const char version_columns[] =

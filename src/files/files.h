@@ -49,8 +49,10 @@ struct files_entry {
 	char *content_type;
 	char blob_hash[BLOB_HASH_LEN + 1];
 	int version;
-	int64_t created;  /* unix seconds */
-	int64_t modified; /* the current version's time */
+	/* Unix seconds. A document: its creation and its current version's;
+	 * a collection: its folder's creation in both; the root: 0. */
+	int64_t created;
+	int64_t modified;
 };
 
 void files_entry_clear(struct files_entry *e);
@@ -156,11 +158,27 @@ int files_version_read(struct store *s, int64_t actor, const struct files_entry 
 int files_restore(struct store *s, int64_t actor, struct files_entry *doc, int version,
                   struct ox_error *err);
 
-/* Registers files.max_versions. */
+/* Registers files.max_versions, files.blob_gc_interval and
+ * files.blob_gc_grace. */
 void files_register_options(void);
 /* Applies files.* settings (at start and on reload). */
 struct ox_config;
 void files_configure(const struct ox_config *cfg);
+
+/* --- garbage collection (files-gc.c) --- */
+/* files.blob_gc_interval in seconds; 0: oxd never collects by itself. */
+int64_t files_gc_interval_seconds(void);
+/* files.blob_gc_grace in seconds (at least 1). */
+int64_t files_gc_grace_seconds(void);
+/* Deletes the blobs no document version references any more (those of
+ * deleted documents and pruned versions, of writes refused at commit)
+ * and the leftovers of uploads that died, once files.blob_gc_grace has
+ * passed since they were last written, so that an upload in progress is
+ * never collected. In short transactions of its own (none may be open);
+ * `stop` as for blob_gc(). Safe while other connections and processes
+ * write, and beside other collectors. 0 with result_r filled, or -1. */
+int files_gc(struct store *s, const int *stop, struct blob_gc_result *result_r,
+             struct ox_error *err);
 
 /* --- quotas --- */
 struct files_usage {
@@ -170,6 +188,14 @@ struct files_usage {
 /* A user's usage and quotas: 1, 0 no such user, -1. */
 int files_usage_of_user(struct store *s, int64_t user_id, struct files_usage *usage_r,
                         struct ox_error *err);
+/* Sets a user's quota (0: unlimited) and reads their usage after it into
+ * usage_r, in the caller's transaction or one of its own: 1, 0 no such
+ * user, -1. A quota below the usage is allowed: nothing is deleted, and
+ * writes that add bytes are refused (OX_ERR_NO_QUOTA) until deletions
+ * bring the usage under it. The column is the directory's
+ * (users.quota_bytes); only the files service counts against it. */
+int files_set_user_quota(struct store *s, int64_t user_id, int64_t quota_bytes,
+                         struct files_usage *usage_r, struct ox_error *err);
 /* The bytes that may still be added under both quotas; -1: unlimited. */
 int64_t files_usage_room(const struct files_usage *usage);
 /* Whether err is a write refused for a quota (rather than, with the same

@@ -18,7 +18,6 @@
  * to the audit log with the change, in one transaction. */
 #include "core/error.h"
 #include "core/log.h"
-#include "directory/auth.h"
 #include "directory/directory.h"
 #include "http/http-auth.h"
 #include "http/http-error.h"
@@ -135,14 +134,6 @@ out:
 
 /* --- the management API --- */
 
-static char *format_time(int64_t seconds)
-{
-	GDateTime *t = g_date_time_new_from_unix_utc(seconds);
-	char *text = g_date_time_format_iso8601(t);
-	g_date_time_unref(t);
-	return text;
-}
-
 /* A Host header worth echoing in a URL: a name or address and a port. */
 static bool host_usable(const char *host)
 {
@@ -160,20 +151,11 @@ static bool host_usable(const char *host)
 static int audit_change(struct http_exchange *ex, struct store *s, int64_t user, const char *action,
                         const struct pim_feed *feed, struct ox_error *err)
 {
-	struct user_info info = {0};
-	int r = user_lookup_id(s, user, &info, err);
-	if (r == 0)
-		r = ox_error_set(err, OX_ERR_TEMP, "the user vanished");
-	if (r < 0)
-		return -1;
-	char addr[64], detail[96];
+	char detail[96];
 	g_snprintf(detail, sizeof(detail),
 	           "folder=%" G_GINT64_FORMAT " feed=%" G_GINT64_FORMAT " via=http",
 	           feed->folder_id, feed->id);
-	r = audit_log(s, info.login, action, info.login, http_peer_address(ex, addr, sizeof(addr)),
-	              true, detail, err);
-	user_info_clear(&info);
-	return r;
+	return http_audit_change(ex, s, user, action, NULL, detail, err);
 }
 
 /* Creates the feed and its audit entry in one transaction. */
@@ -202,18 +184,14 @@ static void reply_created(struct http_exchange *ex, const struct pim_feed *feed,
 	                                                http_request_is_tls(ex) ? "https" : "http",
 	                                                host, path)
 	                              : g_strdup(path);
-	char *created = format_time(feed->created);
+	char *created = http_json_time(feed->created);
 	char location[64];
 	g_snprintf(location, sizeof(location), FEEDS_API "/%" G_GINT64_FORMAT, feed->id);
 	json_t *body = json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)feed->id, "folder",
 	                         (json_int_t)feed->folder_id, "url", url, "path", path, "created",
 	                         created);
 	http_response_header(ex, "Location", location);
-	if (body == NULL)
-		http_reply_error(ex, 500, "internal", "internal error");
-	else
-		http_reply_json(ex, 201, body);
-	json_decref(body);
+	http_reply_new_json(ex, 201, body);
 	g_free(created);
 	explicit_bzero(url, strlen(url));
 	explicit_bzero(path, strlen(path));
@@ -267,8 +245,8 @@ static json_t *feed_json(struct store *s, const struct pim_feed *feed)
 	/* A creator is never gone while the feed is there (it goes with
 	 * them); a failed look-up shows as null. */
 	bool known = user_lookup_id(s, feed->created_by, &creator, &err) > 0;
-	char *created = format_time(feed->created);
-	char *used = feed->last_used != 0 ? format_time(feed->last_used) : NULL;
+	char *created = http_json_time(feed->created);
+	char *used = feed->last_used != 0 ? http_json_time(feed->last_used) : NULL;
 	json_t *item =
 		json_pack("{s:I,s:I,s:s?,s:s,s:s?}", "id", (json_int_t)feed->id, "folder",
 	                  (json_int_t)feed->folder_id, "createdBy", known ? creator.login : NULL,
@@ -299,11 +277,7 @@ static void api_list(struct http_exchange *ex, struct store *s, int64_t user)
 		json_array_append_new(feeds, feed_json(s, &list[i]));
 	g_free(list);
 	json_t *body = json_pack("{s:o}", "feeds", feeds);
-	if (body == NULL)
-		http_reply_error(ex, 500, "internal", "internal error");
-	else
-		http_reply_json(ex, 200, body);
-	json_decref(body);
+	http_reply_new_json(ex, 200, body);
 }
 
 static void api_revoke(struct http_exchange *ex, struct store *s, int64_t user, int64_t id)

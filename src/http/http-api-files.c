@@ -19,7 +19,6 @@
  * no-store. Fetched content is an attachment that may not run as a page
  * of this origin (it is whatever a user uploaded). */
 #include "core/error.h"
-#include "directory/auth.h"
 #include "directory/directory.h"
 #include "files/files.h"
 #include "http/http-auth.h"
@@ -125,14 +124,6 @@ static int document_or_reply(struct http_exchange *ex, struct store *s, int64_t 
 	return -1;
 }
 
-static char *format_time(int64_t seconds)
-{
-	GDateTime *t = g_date_time_new_from_unix_utc(seconds);
-	char *text = g_date_time_format_iso8601(t);
-	g_date_time_unref(t);
-	return text;
-}
-
 /* Logins by principal id, looked up once per answer. */
 static const char *login_of(struct store *s, GHashTable *logins, int64_t id)
 {
@@ -154,7 +145,7 @@ static json_t *version_json(struct store *s, GHashTable *logins, const struct fi
 {
 	char etag[FILES_ETAG_SIZE];
 	files_etag(v->blob_hash, etag);
-	char *created = format_time(v->created);
+	char *created = http_json_time(v->created);
 	json_t *item = json_pack("{s:i,s:I,s:s,s:s,s:b,s:s,s:s?}", "version", v->version, "size",
 	                         (json_int_t)v->size, "created", created, "etag", etag, "current",
 	                         v->current, "contentType", v->content_type, "createdBy",
@@ -248,19 +239,12 @@ static void api_content(struct http_exchange *ex, struct store *s, int64_t user,
 static int restore(struct http_exchange *ex, struct store *s, int64_t user, const char *path,
                    struct files_entry *doc, int version, struct ox_error *err)
 {
-	struct user_info info = {0};
-	int r = user_lookup_id(s, user, &info, err);
-	if (r == 0)
-		r = ox_error_set(err, OX_ERR_TEMP, "the user vanished");
-	if (r < 0)
-		return -1;
-	char addr[64], detail[96];
-	r = store_begin(s, err);
+	char detail[96];
+	int r = store_begin(s, err);
 	if (r == 0 && files_restore(s, user, doc, version, err) == 0) {
 		g_snprintf(detail, sizeof(detail), "version=%d new_version=%d via=http", version,
 		           doc->version);
-		r = audit_log(s, info.login, "file.restore", path,
-		              http_peer_address(ex, addr, sizeof(addr)), true, detail, err);
+		r = http_audit_change(ex, s, user, "file.restore", path, detail, err);
 		if (r == 0)
 			r = store_commit(s, err);
 	} else {
@@ -268,7 +252,6 @@ static int restore(struct http_exchange *ex, struct store *s, int64_t user, cons
 	}
 	if (r < 0 && store_in_transaction(s))
 		store_rollback(s);
-	user_info_clear(&info);
 	return r;
 }
 
@@ -299,11 +282,7 @@ static void api_restore(struct http_exchange *ex, struct store *s, int64_t user,
 		item = version_json(s, logins, &v);
 		files_version_clear(&v);
 	}
-	if (item == NULL)
-		http_reply_error(ex, 500, "internal", "internal error");
-	else
-		http_reply_json(ex, 200, item);
-	json_decref(item);
+	http_reply_new_json(ex, 200, item);
 	g_hash_table_unref(logins);
 }
 

@@ -4,6 +4,7 @@
 #include "http/http-auth.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "directory/directory.h"
 #include "http/http-error.h"
 #include "http/http-private.h"
 #include "store/store.h"
@@ -32,6 +33,23 @@ const char *http_peer_address(struct http_exchange *ex, char *buf, size_t size)
 	memcpy(buf, start, (size_t)(end - start));
 	buf[end - start] = '\0';
 	return buf;
+}
+
+int http_audit_change(struct http_exchange *ex, struct store *s, int64_t user_id,
+                      const char *action, const char *target, const char *detail,
+                      struct ox_error *err)
+{
+	struct user_info info = {0};
+	int r = user_lookup_id(s, user_id, &info, err);
+	if (r == 0)
+		r = ox_error_set(err, OX_ERR_TEMP, "the user vanished");
+	if (r < 0)
+		return -1;
+	char addr[64];
+	r = audit_log(s, info.login, action, target != NULL ? target : info.login,
+	              http_peer_address(ex, addr, sizeof(addr)), true, detail, err);
+	user_info_clear(&info);
+	return r;
 }
 
 bool http_method_is_safe(const char *method)

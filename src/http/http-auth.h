@@ -80,6 +80,14 @@ struct store *http_store_or_reply(struct http_exchange *ex);
  * buf, for throttling and the audit log; NULL when unknown. */
 const char *http_peer_address(struct http_exchange *ex, char *buf, size_t size);
 
+/* Records in the audit log a change the user `user_id` made through this
+ * request: they are its actor, the peer's address its address; a NULL
+ * `target` names their own login. Runs in the caller's transaction.
+ * 0, or -1 with err set (OX_ERR_TEMP when the user went meanwhile). */
+int http_audit_change(struct http_exchange *ex, struct store *s, int64_t user_id,
+                      const char *action, const char *target, const char *detail,
+                      struct ox_error *err);
+
 /* True for the methods that change nothing (GET, HEAD, OPTIONS, PROPFIND,
  * REPORT), which a cookie session may use without its CSRF token. */
 bool http_method_is_safe(const char *method);

@@ -20,6 +20,15 @@ void http_reply_json(struct http_exchange *ex, int status, const struct json_t *
 	free(text);
 }
 
+void http_reply_new_json(struct http_exchange *ex, int status, struct json_t *value)
+{
+	if (value == NULL)
+		http_reply_error(ex, 500, "internal", "internal error");
+	else
+		http_reply_json(ex, status, value);
+	json_decref(value);
+}
+
 static const char *skip_ows(const char *p)
 {
 	while (*p == ' ' || *p == '\t')
@@ -137,4 +146,12 @@ struct json_t *http_read_json_object_or_reply(struct http_exchange *ex, size_t m
 		return NULL;
 	}
 	return value;
+}
+
+char *http_json_time(int64_t seconds)
+{
+	GDateTime *t = g_date_time_new_from_unix_utc(seconds);
+	char *text = g_date_time_format_iso8601(t);
+	g_date_time_unref(t);
+	return text;
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct http_exchange;
 struct json_t;
@@ -14,6 +15,9 @@ struct json_t;
 /* Answers `status` with `value` (an object or array; not consumed) as
  * application/json. Headers added before the call are kept. */
 void http_reply_json(struct http_exchange *ex, int status, const struct json_t *value);
+/* The same for a value built for this answer, which it releases; NULL
+ * (building it failed) is answered 500 "internal". */
+void http_reply_new_json(struct http_exchange *ex, int status, struct json_t *value);
 
 /* True for "application/json" with optional parameters, as long as a
  * charset parameter, if any, names UTF-8 (RFC 8259 8.1). */
@@ -26,5 +30,8 @@ bool http_json_content_type(const char *value);
  * "invalid_request"; a body cut short 400 "incomplete_body". Returns a new
  * reference (release with json_decref) or NULL after answering. */
 struct json_t *http_read_json_object_or_reply(struct http_exchange *ex, size_t max_bytes);
+
+/* A Unix time as the API shows it: ISO 8601 in UTC. Caller frees. */
+char *http_json_time(int64_t seconds);
 
 #endif

@@ -468,6 +468,66 @@ static const char *zone_insane(icalcomponent *vtz)
 	return observances == 0 ? "a VTIMEZONE needs a STANDARD or DAYLIGHT component" : NULL;
 }
 
+/* libical reads the digits of a DATE or DATE-TIME without checking them:
+ * "20301345T990000Z" becomes month 13, day 45, hour 99, which later
+ * arithmetic would silently carry into other dates. */
+static bool time_in_range(struct icaltimetype t)
+{
+	if (icaltime_is_null_time(t))
+		return true;
+	if (t.year < 1 || t.year > 9999 || t.month < 1 || t.month > 12 || t.day < 1 ||
+	    t.day > icaltime_days_in_month(t.month, t.year))
+		return false;
+	/* RFC 5545 3.3.12: second 60 only for a leap second. */
+	return t.is_date || (t.hour >= 0 && t.hour <= 23 && t.minute >= 0 && t.minute <= 59 &&
+	                     t.second >= 0 && t.second <= 60);
+}
+
+static const icalproperty_kind dated_properties[] = {
+	ICAL_DTSTART_PROPERTY,      ICAL_DTEND_PROPERTY,  ICAL_DUE_PROPERTY,
+	ICAL_RECURRENCEID_PROPERTY, ICAL_EXDATE_PROPERTY,
+};
+
+/* NULL, or why a component's dates are unusable. */
+static const char *dates_invalid(icalcomponent *c)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(dated_properties); i++) {
+		for (icalproperty *p = icalcomponent_get_first_property(c, dated_properties[i]);
+		     p != NULL; p = icalcomponent_get_next_property(c, dated_properties[i])) {
+			if (!time_in_range(icalproperty_get_datetime_with_component(p, c)))
+				return "a DATE or DATE-TIME value is out of range";
+		}
+	}
+	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_RDATE_PROPERTY); p != NULL;
+	     p = icalcomponent_get_next_property(c, ICAL_RDATE_PROPERTY)) {
+		struct icaldatetimeperiodtype rd = icalproperty_get_rdate(p);
+		if (!time_in_range(rd.time) || !time_in_range(rd.period.start) ||
+		    !time_in_range(rd.period.end))
+			return "an RDATE value is out of range";
+	}
+	return NULL;
+}
+
+/* RFC 5545 3.6.1 and 3.6.2: a VEVENT ends (DTEND) and a VTODO is due (DUE)
+ * no earlier than it starts. Equal is taken: clients write zero-length
+ * events that way. */
+static const char *ends_before_start(icalcomponent *c, enum pim_component comp)
+{
+	icalproperty_kind end_kind =
+		comp == PIM_COMP_VEVENT ? ICAL_DTEND_PROPERTY : ICAL_DUE_PROPERTY;
+	icalproperty *end = icalcomponent_get_first_property(c, end_kind);
+	struct icaltimetype start = icalcomponent_get_dtstart(c);
+	if (end == NULL || icaltime_is_null_time(start))
+		return NULL;
+	struct icaltimetype e = icalproperty_get_datetime_with_component(end, c);
+	/* A floating time (or one in a zone nobody defines) against a zoned
+	 * one depends on the calendar's zone: not decided here. */
+	bool comparable = (e.zone == NULL) == (start.zone == NULL) || e.is_date || start.is_date;
+	if (icaltime_is_null_time(e) || !comparable || utc_of(e, NULL) >= utc_of(start, NULL))
+		return NULL;
+	return comp == PIM_COMP_VEVENT ? "DTEND is before DTSTART" : "DUE is before DTSTART";
+}
+
 /* The components of one object: one type, one UID, at most one master. */
 static int check_components(icalcomponent *vcal, struct pim_ical_index *idx,
                             enum pim_reject *reject_r, struct ox_error *err)
@@ -500,6 +560,12 @@ static int check_components(icalcomponent *vcal, struct pim_ical_index *idx,
 			idx->uid = g_strdup(uid);
 		if (comp == PIM_COMP_VEVENT && icaltime_is_null_time(icalcomponent_get_dtstart(c)))
 			return reject(reject_r, PIM_REJECT_OBJECT, err, "a VEVENT needs DTSTART");
+		const char *bad_dates = dates_invalid(c);
+		if (bad_dates != NULL)
+			return reject(reject_r, PIM_REJECT_DATA, err, bad_dates);
+		const char *backwards = ends_before_start(c, comp);
+		if (backwards != NULL)
+			return reject(reject_r, PIM_REJECT_OBJECT, err, backwards);
 		const char *costly = rule_too_costly(c);
 		if (costly != NULL)
 			return reject(reject_r, PIM_REJECT_OBJECT, err, costly);

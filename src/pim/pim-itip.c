@@ -11,6 +11,7 @@ void pim_itip_clear(struct pim_itip *it)
 {
 	g_free(it->uid);
 	g_free(it->organizer);
+	g_free(it->organizer_status);
 	for (size_t i = 0; i < it->nattendees; i++) {
 		g_free(it->attendees[i].address);
 		g_free(it->attendees[i].partstat);
@@ -58,6 +59,36 @@ static bool server_schedules(icalproperty *p)
 	       icalparameter_get_scheduleagent(agent) == ICAL_SCHEDULEAGENT_X;
 }
 
+static bool is_group(icalproperty *p)
+{
+	icalparameter *cutype = icalproperty_get_first_parameter(p, ICAL_CUTYPE_PARAMETER);
+	return cutype != NULL && icalparameter_get_cutype(cutype) == ICAL_CUTYPE_GROUP;
+}
+
+static icalparameter_scheduleforcesend force_send_of(icalproperty *p)
+{
+	icalparameter *force =
+		icalproperty_get_first_parameter(p, ICAL_SCHEDULEFORCESEND_PARAMETER);
+	return force != NULL ? icalparameter_get_scheduleforcesend(force)
+	                     : ICAL_SCHEDULEFORCESEND_NONE;
+}
+
+static bool has_param(icalproperty *p, icalparameter_kind kind)
+{
+	return icalproperty_get_first_parameter(p, kind) != NULL;
+}
+
+/* Removes every parameter of that kind: whether there was one. */
+static bool drop_param(icalproperty *p, icalparameter_kind kind)
+{
+	bool found = false;
+	while (has_param(p, kind)) {
+		icalproperty_remove_parameter_by_kind(p, kind);
+		found = true;
+	}
+	return found;
+}
+
 static const char *partstat_of(icalproperty *p)
 {
 	icalparameter *ps = icalproperty_get_first_parameter(p, ICAL_PARTSTAT_PARAMETER);
@@ -99,9 +130,20 @@ int pim_itip_parse(const char *data, struct pim_itip *it_r)
 		if (org != NULL && it_r->organizer == NULL) {
 			it_r->organizer = pim_itip_address(icalproperty_get_organizer(org));
 			it_r->organizer_by_client = !server_schedules(org);
+			icalparameter *status = icalproperty_get_first_parameter(
+				org, ICAL_SCHEDULESTATUS_PARAMETER);
+			if (status != NULL && icalparameter_get_schedulestatus(status) != NULL)
+				it_r->organizer_status =
+					g_strdup(icalparameter_get_schedulestatus(status));
 		}
+		if (org != NULL && force_send_of(org) == ICAL_SCHEDULEFORCESEND_REPLY)
+			it_r->force_reply = true;
+		if (org != NULL && has_param(org, ICAL_SCHEDULEFORCESEND_PARAMETER))
+			it_r->has_force_send = true;
 		for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ATTENDEE_PROPERTY);
 		     p != NULL; p = icalcomponent_get_next_property(c, ICAL_ATTENDEE_PROPERTY)) {
+			if (has_param(p, ICAL_SCHEDULEFORCESEND_PARAMETER))
+				it_r->has_force_send = true;
 			char *address = pim_itip_address(icalproperty_get_attendee(p));
 			if (address == NULL)
 				continue;
@@ -121,6 +163,7 @@ int pim_itip_parse(const char *data, struct pim_itip *it_r)
 				.address = address,
 				.partstat = g_strdup(partstat_of(p)),
 				.by_client = !server_schedules(p),
+				.group = is_group(p),
 			};
 			g_array_append_val(atts, a);
 		}
@@ -186,8 +229,33 @@ static void set_partstat(icalproperty *p, const char *partstat)
 	                            ? icalparameter_new_partstat((icalparameter_partstat)v)
 	                            : icalparameter_new_partstat(ICAL_PARTSTAT_NEEDSACTION);
 	icalproperty_set_parameter(p, ps);
-	/* RFC 6638 3.2.9: the RSVP wish is answered. */
-	icalproperty_remove_parameter_by_kind(p, ICAL_SCHEDULESTATUS_PARAMETER);
+}
+
+/* Calls fn for each ORGANIZER and ATTENDEE of the object's events and
+ * tasks, where the scheduling parameters live. */
+typedef void party_fn(icalproperty *p, bool organizer, void *ctx);
+static void each_party(icalcomponent *root, party_fn *fn, void *ctx)
+{
+	for (icalcomponent *c = icalcomponent_get_first_component(root, ICAL_ANY_COMPONENT);
+	     c != NULL; c = icalcomponent_get_next_component(root, ICAL_ANY_COMPONENT)) {
+		if (!scheduled_kind(c))
+			continue;
+		for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ANY_PROPERTY);
+		     p != NULL; p = icalcomponent_get_next_property(c, ICAL_ANY_PROPERTY)) {
+			icalproperty_kind k = icalproperty_isa(p);
+			if (k == ICAL_ORGANIZER_PROPERTY || k == ICAL_ATTENDEE_PROPERTY)
+				fn(p, k == ICAL_ORGANIZER_PROPERTY, ctx);
+		}
+	}
+}
+
+/* The parameters that steer the sender's server only: none of them goes
+ * to another calendar user (RFC 6638 7.1-7.3). */
+static void drop_scheduling_params(icalproperty *p, bool organizer, void *ctx)
+{
+	drop_param(p, ICAL_SCHEDULEAGENT_PARAMETER);
+	drop_param(p, ICAL_SCHEDULESTATUS_PARAMETER);
+	drop_param(p, ICAL_SCHEDULEFORCESEND_PARAMETER);
 }
 
 char *pim_itip_with_partstat(const char *data, const char *address, const char *partstat,
@@ -229,6 +297,7 @@ char *pim_itip_message(const char *data, enum pim_itip_method method)
 				icalcomponent_set_status(c, ICAL_STATUS_CANCELLED);
 		}
 	}
+	each_party(root, drop_scheduling_params, NULL);
 	set_method(root, method_of(method));
 	return serialize(root);
 }
@@ -253,7 +322,158 @@ char *pim_itip_reply(const char *data, const char *address)
 			}
 		}
 	}
+	each_party(root, drop_scheduling_params, NULL);
 	set_method(root, ICAL_METHOD_REPLY);
+	return serialize(root);
+}
+
+/* Whether the text names a SCHEDULE- parameter at all, in any case: most
+ * objects do not, and are then not parsed. */
+static bool mentions_schedule_params(const char *data)
+{
+	static const char *const names[] = {"SCHEDULE-STATUS", "SCHEDULE-FORCE-SEND"};
+	for (const char *p = data; *p != '\0'; p++) {
+		if (*p != 'S' && *p != 's')
+			continue;
+		for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+			if (g_ascii_strncasecmp(p, names[i], strlen(names[i])) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+static void scrub_party(icalproperty *p, bool organizer, void *ctx)
+{
+	bool *changed = ctx;
+	if (drop_param(p, ICAL_SCHEDULEFORCESEND_PARAMETER))
+		*changed = true;
+	/* RFC 6638 3.2.9: the server reports its own deliveries. */
+	if ((organizer || server_schedules(p)) && drop_param(p, ICAL_SCHEDULESTATUS_PARAMETER))
+		*changed = true;
+}
+
+char *pim_itip_scrub(const char *data)
+{
+	if (!mentions_schedule_params(data))
+		return NULL;
+	icalcomponent *root = parse(data);
+	if (root == NULL)
+		return NULL;
+	bool changed = false;
+	each_party(root, scrub_party, &changed);
+	if (!changed) {
+		icalcomponent_free(root);
+		return NULL;
+	}
+	return serialize(root);
+}
+
+static void set_status(icalproperty *p, const char *status)
+{
+	if (status[0] == '\0')
+		drop_param(p, ICAL_SCHEDULESTATUS_PARAMETER);
+	else
+		icalproperty_set_parameter(p, icalparameter_new_schedulestatus(status));
+}
+
+struct status_edit {
+	GHashTable *attendees;
+	const char *organizer;
+};
+
+static void status_party(icalproperty *p, bool organizer, void *ctx)
+{
+	const struct status_edit *edit = ctx;
+	drop_param(p, ICAL_SCHEDULEFORCESEND_PARAMETER);
+	if (organizer) {
+		if (edit->organizer != NULL)
+			set_status(p, edit->organizer);
+		return;
+	}
+	if (edit->attendees == NULL)
+		return;
+	char *address = pim_itip_address(icalproperty_get_attendee(p));
+	const char *status = address != NULL ? g_hash_table_lookup(edit->attendees, address) : NULL;
+	if (status != NULL)
+		set_status(p, status);
+	g_free(address);
+}
+
+char *pim_itip_with_status(const char *data, GHashTable *attendees, const char *organizer)
+{
+	icalcomponent *root = parse(data);
+	if (root == NULL)
+		return NULL;
+	struct status_edit edit = {attendees, organizer};
+	each_party(root, status_party, &edit);
+	return serialize(root);
+}
+
+/* A member's ATTENDEE line, modelled on the group's (group_line names
+ * `group`, an address as pim_itip_address() makes them). */
+static icalproperty *member_attendee(icalproperty *group_line, const char *group,
+                                     const char *member)
+{
+	char *value = g_strconcat("mailto:", member, NULL);
+	icalproperty *p = icalproperty_new_attendee(value);
+	g_free(value);
+	icalproperty_add_parameter(p, icalparameter_new_cutype(ICAL_CUTYPE_INDIVIDUAL));
+	value = g_strconcat("mailto:", group, NULL);
+	icalproperty_add_parameter(p, icalparameter_new_member(value));
+	g_free(value);
+	icalparameter *role = icalproperty_get_first_parameter(group_line, ICAL_ROLE_PARAMETER);
+	icalproperty_add_parameter(p, role != NULL
+	                                      ? icalparameter_new_clone(role)
+	                                      : icalparameter_new_role(ICAL_ROLE_REQPARTICIPANT));
+	icalproperty_add_parameter(p, icalparameter_new_partstat(ICAL_PARTSTAT_NEEDSACTION));
+	icalparameter *rsvp = icalproperty_get_first_parameter(group_line, ICAL_RSVP_PARAMETER);
+	icalproperty_add_parameter(p, rsvp != NULL ? icalparameter_new_clone(rsvp)
+	                                           : icalparameter_new_rsvp(ICAL_RSVP_TRUE));
+	return p;
+}
+
+/* Adds the members to one component naming the group: how many. */
+static size_t add_members(icalcomponent *c, const char *group, char *const *members)
+{
+	icalproperty *group_line = NULL;
+	GHashTable *present = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (icalproperty *p = icalcomponent_get_first_property(c, ICAL_ATTENDEE_PROPERTY);
+	     p != NULL; p = icalcomponent_get_next_property(c, ICAL_ATTENDEE_PROPERTY)) {
+		char *address = pim_itip_address(icalproperty_get_attendee(p));
+		if (address == NULL)
+			continue;
+		if (group_line == NULL && strcmp(address, group) == 0)
+			group_line = p;
+		g_hash_table_add(present, address);
+	}
+	size_t added = 0;
+	for (char *const *m = members; group_line != NULL && *m != NULL; m++) {
+		if (g_hash_table_contains(present, *m))
+			continue;
+		icalcomponent_add_property(c, member_attendee(group_line, group, *m));
+		g_hash_table_add(present, g_strdup(*m));
+		added++;
+	}
+	g_hash_table_unref(present);
+	return added;
+}
+
+char *pim_itip_with_members(const char *data, const char *group, char *const *members)
+{
+	icalcomponent *root = parse(data);
+	if (root == NULL)
+		return NULL;
+	size_t added = 0;
+	for (icalcomponent *c = icalcomponent_get_first_component(root, ICAL_ANY_COMPONENT);
+	     c != NULL; c = icalcomponent_get_next_component(root, ICAL_ANY_COMPONENT)) {
+		if (scheduled_kind(c))
+			added += add_members(c, group, members);
+	}
+	if (added == 0) {
+		icalcomponent_free(root);
+		return NULL;
+	}
 	return serialize(root);
 }
 

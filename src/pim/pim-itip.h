@@ -20,6 +20,7 @@ struct pim_itip_attendee {
 	char *address;
 	char *partstat; /* of the master, else of the first component naming them */
 	bool by_client; /* SCHEDULE-AGENT=CLIENT or NONE: not the server's to deliver */
+	bool group;     /* CUTYPE=GROUP (RFC 5545 3.2.3) */
 };
 
 /* Who organizes and attends one calendar object (all its components). */
@@ -27,7 +28,12 @@ struct pim_itip {
 	char *uid;
 	char *organizer; /* NULL: not a scheduling object */
 	bool organizer_by_client;
-	bool cancelled; /* the master is STATUS:CANCELLED */
+	char *organizer_status; /* the ORGANIZER's SCHEDULE-STATUS, or NULL */
+	/* ORGANIZER;SCHEDULE-FORCE-SEND=REPLY: the attendee's client asks for
+	 * a REPLY even though their answer did not change (RFC 6638 3.2.11). */
+	bool force_reply;
+	bool has_force_send; /* some ORGANIZER or ATTENDEE has SCHEDULE-FORCE-SEND */
+	bool cancelled;      /* the master is STATUS:CANCELLED */
 	struct pim_itip_attendee *attendees;
 	size_t nattendees;
 };
@@ -40,15 +46,39 @@ const struct pim_itip_attendee *pim_itip_attendee(const struct pim_itip *it, con
  * e-mail address. */
 char *pim_itip_address(const char *cal_address);
 
-/* The object with METHOD set (none for PIM_ITIP_NONE); a CANCEL also marks
- * every component STATUS:CANCELLED. NULL when it does not parse. */
+/* The object as another calendar user gets it: METHOD set (none for
+ * PIM_ITIP_NONE: the copy they store), without the parameters that only
+ * steer the sender's server (SCHEDULE-AGENT, SCHEDULE-STATUS and
+ * SCHEDULE-FORCE-SEND, RFC 6638 7.1-7.3); a CANCEL also marks every
+ * component STATUS:CANCELLED. NULL when it does not parse. */
 char *pim_itip_message(const char *data, enum pim_itip_method method);
 /* The object with the attendee's PARTSTAT set in every component naming
  * them, and METHOD set; NULL when no component names them. */
 char *pim_itip_with_partstat(const char *data, const char *address, const char *partstat,
                              enum pim_itip_method method);
-/* A REPLY from one attendee: the object with only their ATTENDEE lines. */
+/* A REPLY from one attendee: the object with only their ATTENDEE lines,
+ * without the parameters pim_itip_message drops. */
 char *pim_itip_reply(const char *data, const char *address);
+
+/* A client's object as the server keeps it (RFC 6638 3.2.9, 3.2.11): without
+ * SCHEDULE-FORCE-SEND anywhere, and without SCHEDULE-STATUS on the
+ * ORGANIZER and on the attendees the server delivers to (those with
+ * SCHEDULE-AGENT=CLIENT or NONE keep theirs: their delivery is the
+ * client's to report). NULL when there was nothing to take out. */
+char *pim_itip_scrub(const char *data);
+/* The object with SCHEDULE-STATUS (RFC 6638 3.2.9) set on every ATTENDEE
+ * whose address is a key of `attendees` (address → status; may be NULL),
+ * and on the ORGANIZER when `organizer` is not NULL ("" removes it);
+ * SCHEDULE-FORCE-SEND is dropped, as it is never stored. NULL when it
+ * does not parse. */
+char *pim_itip_with_status(const char *data, GHashTable *attendees, const char *organizer);
+/* The object with the members of a group attendee (CUTYPE=GROUP) added
+ * as attendees of every component that names the group and not them:
+ * CUTYPE=INDIVIDUAL, MEMBER the group's address (RFC 5545 3.2.11),
+ * PARTSTAT=NEEDS-ACTION, the group's ROLE and RSVP. `group` and
+ * `members` (NULL-terminated) are addresses as pim_itip_address() makes
+ * them. NULL when nobody was added. */
+char *pim_itip_with_members(const char *data, const char *group, char *const *members);
 
 /* A free/busy request (RFC 6638 5.1: VFREEBUSY with METHOD:REQUEST
  * posted to an outbox). */

@@ -8,7 +8,9 @@
 #include <glib.h>
 #include <string.h>
 
-#define OBJECT_COLUMNS "id, folder_id, name, uid, component, etag, size, created, modified"
+#define OBJECT_COLUMNS                                                                             \
+	"id, folder_id, name, uid, component, etag, size, created, modified, schedule_tag"
+#define DATA_COLUMN 10 /* after OBJECT_COLUMNS */
 
 void pim_object_clear(struct pim_object *obj)
 {
@@ -28,6 +30,8 @@ static void read_object(struct store_stmt *st, struct pim_object *obj)
 	obj->size = store_col_int(st, 6);
 	obj->created = store_col_int(st, 7);
 	obj->modified = store_col_int(st, 8);
+	const char *tag = store_col_text(st, 9);
+	g_strlcpy(obj->schedule_tag, tag != NULL ? tag : "", sizeof(obj->schedule_tag));
 }
 
 static int64_t now(void)
@@ -121,7 +125,7 @@ static int emit_rows(struct store *s, int64_t actor, const struct pim_calendar *
 		struct pim_object obj = {0};
 		read_object(st, &obj);
 		g_array_append_val(objs, obj);
-		g_ptr_array_add(rows, g_strdup(store_col_text(st, 9)));
+		g_ptr_array_add(rows, g_strdup(store_col_text(st, DATA_COLUMN)));
 	}
 	store_stmt_done(&st);
 	for (guint i = 0; r == 0 && i < objs->len; i++) {
@@ -247,18 +251,28 @@ static void bind_index(struct store_stmt *st, const struct pim_ical_index *idx, 
 		store_bind_null(st, first + 1);
 }
 
+/* A fresh Schedule-Tag: an opaque quoted string (RFC 6638 8.2) that
+ * never repeats, unlike an ETag, whose text may come back. */
+static void new_schedule_tag(char tag[PIM_ETAG_MAX])
+{
+	g_snprintf(tag, PIM_ETAG_MAX, "\"%08x%08x%08x%08x\"", g_random_int(), g_random_int(),
+	           g_random_int(), g_random_int());
+}
+
+/* schedule_tag: NULL or "" for none. */
 static int write_row(struct store *s, const struct pim_calendar *cal, const char *name,
                      const char *text, size_t len, const struct pim_ical_index *idx,
-                     const char *etag, bool exists, struct ox_error *err)
+                     const char *etag, const char *schedule_tag, bool exists, struct ox_error *err)
 {
 	struct store_stmt *st = store_prepare(
 		s,
 		exists ? "UPDATE calendar_objects SET uid = $3, component = $4, first_start = $5, "
-			 "last_end = $6, etag = $7, size = $8, data = $9, modified = $10 "
-			 "WHERE folder_id = $1 AND name = $2"
+			 "last_end = $6, etag = $7, size = $8, data = $9, modified = $10, "
+			 "schedule_tag = $11 WHERE folder_id = $1 AND name = $2"
 		       : "INSERT INTO calendar_objects (folder_id, name, uid, component, "
-			 "first_start, last_end, etag, size, data, created, modified) "
-			 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+			 "first_start, last_end, etag, size, data, created, modified, "
+			 "schedule_tag) "
+			 "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
 		err);
 	if (st == NULL)
 		return -1;
@@ -271,6 +285,10 @@ static int write_row(struct store *s, const struct pim_calendar *cal, const char
 	store_bind_int(st, 8, (int64_t)len);
 	store_bind_text(st, 9, text);
 	store_bind_int(st, 10, now());
+	if (schedule_tag != NULL && schedule_tag[0] != '\0')
+		store_bind_text(st, 11, schedule_tag);
+	else
+		store_bind_null(st, 11);
 	int r = store_run(st, err);
 	store_stmt_done(&st);
 	return r;
@@ -315,7 +333,13 @@ static int put_txn(struct store *s, int64_t actor, const struct pim_calendar *ca
 	if (exists > 0 && cal->owner_id != 0 &&
 	    load_text(s, cal->folder_id, name, &old_text, err) < 0)
 		return -1;
-	r = write_row(s, cal, name, text, len, idx, etag, exists > 0, err) < 0 ||
+	/* Every client write of a scheduling object is one its calendar user
+	 * made, so it gets a new Schedule-Tag (RFC 6638 3.2.10); objects
+	 * outside a user's calendars are never scheduled and have none. */
+	char tag[PIM_ETAG_MAX] = "";
+	if (cal->owner_id != 0 && pim_schedule_candidate(text))
+		new_schedule_tag(tag);
+	r = write_row(s, cal, name, text, len, idx, etag, tag, exists > 0, err) < 0 ||
 	                    change_record(s, cal->folder_id, name, actor, false, NULL, err) < 0
 	            ? -1
 	            : 0;
@@ -323,9 +347,11 @@ static int put_txn(struct store *s, int64_t actor, const struct pim_calendar *ca
 	    (pim_schedule_candidate(text) ||
 	     (old_text != NULL && pim_schedule_candidate(old_text))))
 		r = pim_schedule_object(s, cal, old_text, text, rewritten_r, err);
-	/* A resource's answer changed the organizer's copy. */
+	/* Scheduling changed the object (SCHEDULE-STATUS, a resource's
+	 * answer): part of this write, so the tag just made stays. */
 	if (r == 0 && *rewritten_r != NULL)
-		r = pim_object_write_as(s, cal->folder_id, actor, name, *rewritten_r, err);
+		r = pim_object_write_as(s, cal->folder_id, actor, name, *rewritten_r, PIM_TAG_KEEP,
+		                        err);
 	g_free(old_text);
 	*created_r = exists == 0;
 	return r;
@@ -424,7 +450,7 @@ int pim_object_delete(struct store *s, int64_t actor, const struct pim_calendar 
 }
 
 int pim_object_write_as(struct store *s, int64_t folder_id, int64_t as_user, const char *name,
-                        const char *text, struct ox_error *err)
+                        const char *text, enum pim_tag_change tag, struct ox_error *err)
 {
 	size_t len = strlen(text);
 	if (len > PIM_OBJECT_MAX)
@@ -441,13 +467,19 @@ int pim_object_write_as(struct store *s, int64_t folder_id, int64_t as_user, con
 	struct pim_calendar cal = {.folder_id = folder_id};
 	struct pim_object old = {0};
 	int exists = load(s, folder_id, name, &old, err);
+	char schedule_tag[PIM_ETAG_MAX] = "";
+	if (tag != PIM_TAG_NONE && pim_schedule_candidate(text)) {
+		if (tag == PIM_TAG_KEEP && exists > 0 && old.schedule_tag[0] != '\0')
+			g_strlcpy(schedule_tag, old.schedule_tag, sizeof(schedule_tag));
+		else
+			new_schedule_tag(schedule_tag);
+	}
 	pim_object_clear(&old);
 	int r = exists < 0 ? -1 : uid_taken(s, folder_id, idx.uid, name, err);
 	if (r == 0)
-		r = write_row(s, &cal, name, text, len, &idx, etag, exists > 0, err) < 0 ||
-		                    change_record(s, folder_id, name, as_user, false, NULL, err) < 0
-		            ? -1
-		            : 0;
+		r = write_row(s, &cal, name, text, len, &idx, etag, schedule_tag, exists > 0, err);
+	if (r == 0)
+		r = change_record(s, folder_id, name, as_user, false, NULL, err);
 	pim_ical_index_clear(&idx);
 	return r == 0 ? 0 : -1;
 }
@@ -665,7 +697,10 @@ static int transfer_txn(struct store *s, int64_t actor, const struct pim_calenda
 	char etag[PIM_ETAG_MAX];
 	g_snprintf(etag, sizeof(etag), "\"%.32s\"", hash);
 	g_free(hash);
-	if (write_row(s, dst_cal, dst_name, text, len, idx, etag, false, err) < 0)
+	/* A move keeps the resource's Schedule-Tag; a copy is a new resource
+	 * (and never one of scheduling). */
+	if (write_row(s, dst_cal, dst_name, text, len, idx, etag, move ? src->schedule_tag : NULL,
+	              false, err) < 0)
 		return -1;
 	return change_record(s, dst_cal->folder_id, dst_name, actor, false, NULL, err);
 }

@@ -75,19 +75,29 @@ int pim_ical_parts(const char *data, bool timezones, pim_ical_part_fn *fn, void 
 int pim_busy_folders(struct store *s, const int64_t *folder_ids, size_t n, const char *skip_uid,
                      int64_t start, int64_t end, pim_busy_fn *fn, void *ctx, struct ox_error *err);
 
+/* What a server write does to the object's Schedule-Tag (RFC 6638
+ * 3.2.10), which changes only with what its calendar user must look at
+ * again. */
+enum pim_tag_change {
+	PIM_TAG_NONE, /* a schedule inbox message: no tag */
+	PIM_TAG_NEW,  /* the organizer changed the copy (a REQUEST): a new tag */
+	PIM_TAG_KEEP, /* an answer merged in, the server's SCHEDULE-STATUS: kept */
+};
 /* Writes an object as the server does for scheduling: validated and
  * indexed like a client's PUT, without permission checks and without
- * scheduling again; the change is recorded as made by `as_user`. Joins
- * the caller's transaction. */
+ * scheduling again; the change is recorded as made by `as_user`. Objects
+ * without an ORGANIZER never have a Schedule-Tag; PIM_TAG_KEEP on an
+ * object that had none makes one. Joins the caller's transaction. */
 int pim_object_write_as(struct store *s, int64_t folder_id, int64_t as_user, const char *name,
-                        const char *text, struct ox_error *err);
+                        const char *text, enum pim_tag_change tag, struct ox_error *err);
 int pim_object_remove_as(struct store *s, int64_t folder_id, int64_t as_user, const char *name,
                          struct ox_error *err);
 
 /* Implicit scheduling (RFC 6638 3.2), inside the transaction of a change
  * to an object of `cal`: old_data is the text before (NULL: created),
  * new_data after (NULL: deleted). *rewritten_r gets the object's text
- * when scheduling changed it (answers of resources), else NULL. */
+ * when scheduling changed it (SCHEDULE-STATUS, group members, answers of
+ * resources), else NULL. */
 int pim_schedule_object(struct store *s, const struct pim_calendar *cal, const char *old_data,
                         const char *new_data, char **rewritten_r, struct ox_error *err);
 /* Whether a text may be a scheduling object (names an ORGANIZER): a

@@ -22,6 +22,18 @@
 #define INBOX_SEGMENT "inbox"
 /* How far ahead a resource looks for conflicts of an open-ended series. */
 #define BOOKING_HORIZON (366 * 24 * 3600)
+/* A group attendee is expanded up to this many members; a larger one
+ * would make one PUT write that many calendars (CalendarServer bounds
+ * attendees per meeting to 100 for the same reason). */
+#define GROUP_MEMBERS_MAX 100
+
+/* SCHEDULE-STATUS values (RFC 6638 3.2.9, 4.2). */
+#define STATUS_PENDING "1.0"   /* handed to the iMIP hook, which only queues it */
+#define STATUS_DELIVERED "1.2" /* in the recipient's inbox (and calendar) */
+#define STATUS_ANSWERED "2.0"  /* the attendee's REPLY came in */
+#define STATUS_INVALID "3.7"   /* an address of the context that names nobody */
+#define STATUS_NO_ROUTE "5.2"  /* outside the server, and no iMIP hook to send it */
+#define STATUS_REFUSED "5.3"   /* a group larger than GROUP_MEMBERS_MAX */
 
 static pim_imip_hook *imip_hook;
 
@@ -48,6 +60,9 @@ struct cal_user {
 	int64_t id; /* 0: not of this server (external) */
 	int64_t context_id;
 	enum principal_kind kind;
+	/* An address in a mail domain of the context that names no enabled
+	 * principal of it: nobody to deliver to, here or by mail. */
+	bool invalid;
 	char *address;
 };
 
@@ -68,6 +83,24 @@ static int principal_context(struct store *s, int64_t id, int64_t *context_r, bo
 	return r;
 }
 
+/* Whether the address's domain is a mail domain of the context: 1, 0, -1. */
+static int in_context_domain(struct store *s, int64_t context_id, const char *address,
+                             struct ox_error *err)
+{
+	const char *at = strrchr(address, '@');
+	if (at == NULL)
+		return 0;
+	struct store_stmt *st = store_prepare(
+		s, "SELECT 1 FROM mail_domains WHERE domain = $1 AND context_id = $2", err);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, at + 1);
+	store_bind_int(st, 2, context_id);
+	int r = store_step(st, err);
+	store_stmt_done(&st);
+	return r;
+}
+
 /* Resolves an address within a context: users and resources of other
  * contexts are external to it, as they are to each other's mail. */
 static int resolve(struct store *s, int64_t context_id, const char *address, struct cal_user *u,
@@ -78,25 +111,98 @@ static int resolve(struct store *s, int64_t context_id, const char *address, str
 	int64_t id = 0;
 	enum principal_kind kind;
 	int r = principal_by_address(s, address, &id, &kind, err);
-	if (r <= 0)
-		return r;
+	if (r < 0)
+		return -1;
 	int64_t ctx = 0;
 	bool enabled = false;
-	r = principal_context(s, id, &ctx, &enabled, err);
-	if (r < 0)
+	if (r > 0 && principal_context(s, id, &ctx, &enabled, err) < 0)
 		return -1;
 	if (r > 0 && ctx == context_id && enabled) {
 		u->id = id;
 		u->context_id = ctx;
 		u->kind = kind;
+		return 0;
 	}
-	return 0;
+	r = in_context_domain(s, context_id, address, err);
+	u->invalid = r > 0;
+	return r < 0 ? -1 : 0;
 }
 
 static void cal_user_clear(struct cal_user *u)
 {
 	g_free(u->address);
 	memset(u, 0, sizeof(*u));
+}
+
+/* The group of the context an attendee's address names: one whose
+ * principal has the address or, as groups have no mailbox, whose name is
+ * the local part of an address in one of the context's domains. 1, 0,
+ * -1. */
+static int find_group(struct store *s, int64_t context_id, const char *address, int64_t *group_r,
+                      struct ox_error *err)
+{
+	struct cal_user u;
+	int r = resolve(s, context_id, address, &u, err);
+	if (r == 0 && u.id != 0) {
+		*group_r = u.id;
+		r = u.kind == PRINCIPAL_GROUP;
+	} else if (r == 0 && u.invalid) {
+		char *local = g_strndup(address, (gsize)(strrchr(address, '@') - address));
+		struct store_stmt *st = store_prepare(s,
+		                                      "SELECT id FROM principals WHERE "
+		                                      "context_id = $1 AND kind = $2 AND name = $3",
+		                                      err);
+		r = -1;
+		if (st != NULL) {
+			store_bind_int(st, 1, context_id);
+			store_bind_int(st, 2, PRINCIPAL_GROUP);
+			store_bind_text(st, 3, local);
+			r = store_step(st, err);
+			if (r > 0)
+				*group_r = store_col_int(st, 0);
+			store_stmt_done(&st);
+		}
+		g_free(local);
+	}
+	cal_user_clear(&u);
+	return r;
+}
+
+/* The primary addresses of a group's enabled members but `skip` (the
+ * organizer), NULL-terminated in *members_r: their number, which may be
+ * over GROUP_MEMBERS_MAX (then *members_r is NULL), or -1. */
+static int group_members(struct store *s, int64_t group, int64_t skip, char ***members_r,
+                         struct ox_error *err)
+{
+	*members_r = NULL;
+	struct group_info info;
+	int r = group_lookup_id(s, group, &info, err);
+	if (r <= 0)
+		return r;
+	int n = 0;
+	for (int64_t *m = info.members; *m != 0; m++)
+		n++;
+	GPtrArray *found = g_ptr_array_new_with_free_func(g_free);
+	for (int64_t *m = info.members; n <= GROUP_MEMBERS_MAX && *m != 0; m++) {
+		struct user_info user;
+		if (*m == skip)
+			continue;
+		r = user_lookup_id(s, *m, &user, err);
+		if (r < 0)
+			break;
+		if (r > 0 && user.enabled && user.addresses != NULL && user.addresses[0] != NULL)
+			g_ptr_array_add(found, g_ascii_strdown(user.addresses[0], -1));
+		if (r > 0)
+			user_info_clear(&user);
+	}
+	group_info_clear(&info);
+	if (r < 0 || n > GROUP_MEMBERS_MAX) {
+		g_ptr_array_unref(found);
+		return r < 0 ? -1 : n;
+	}
+	g_ptr_array_add(found, NULL);
+	*members_r = (char **)(void *)g_ptr_array_free(found, FALSE);
+	return n;
 }
 
 /* --- inboxes and copies --- */
@@ -225,7 +331,7 @@ static int deliver_message(struct store *s, int64_t user, const char *uid, const
 		return -1;
 	if (r == 0)
 		name = random_name();
-	r = pim_object_write_as(s, inbox, user, name, message, err);
+	r = pim_object_write_as(s, inbox, user, name, message, PIM_TAG_NONE, err);
 	g_free(name);
 	return r;
 }
@@ -259,14 +365,17 @@ int pim_schedule_set_auto_add(struct store *s, int64_t user, bool on, struct ox_
 	return changed ? 0 : ox_error_set(err, OX_ERR_NOT_FOUND, "no such user");
 }
 
+/* A message for a calendar user outside the server goes to the iMIP hook;
+ * *status_r says what became of it. */
 static int external(struct store *s, int64_t sender, const char *recipient, const char *method,
-                    const char *itip, struct ox_error *err)
+                    const char *itip, const char **status_r, struct ox_error *err)
 {
-	if (imip_hook != NULL)
+	if (imip_hook != NULL) {
+		*status_r = STATUS_PENDING;
 		return imip_hook(s, sender, recipient, method, itip, err);
-	/* RFC 6638 3.2.9 would record 5.x in SCHEDULE-STATUS; until mail
-	 * can carry it, the organizer's copy is left as written. */
+	}
 	ox_log_kv(OX_LOG_INFO, "imip_not_sent", "method", method, "recipient", recipient, NULL);
+	*status_r = STATUS_NO_ROUTE;
 	return 0;
 }
 
@@ -275,38 +384,78 @@ static int external(struct store *s, int64_t sender, const char *recipient, cons
 struct organizer_run {
 	struct store *s;
 	const struct pim_calendar *cal;
+	int64_t context_id;
 	struct pim_itip *it; /* of the new text, or of the old on removal */
-	const char *text;    /* the organizer's object as stored now */
+	const char *text;    /* the organizer's object as it is being stored */
+	char *copy;          /* text as attendees keep it (made at first use) */
+	char *request;       /* text as a REQUEST (made at first use) */
 	GHashTable *answers; /* address → PARTSTAT decided by a resource */
+	GHashTable *status;  /* address → SCHEDULE-STATUS of this delivery */
 };
 
+/* What an attendee's calendar gets: the organizer's object without what
+ * only steers the organizer's server. NULL with err. */
+static const char *attendee_copy(struct organizer_run *o, struct ox_error *err)
+{
+	if (o->copy == NULL)
+		o->copy = pim_itip_message(o->text, PIM_ITIP_NONE);
+	if (o->copy == NULL)
+		ox_error_set(err, OX_ERR_INTERNAL, "cannot build the invitation");
+	return o->copy;
+}
+
+static const char *request_message(struct organizer_run *o, struct ox_error *err)
+{
+	if (o->request == NULL)
+		o->request = pim_itip_message(o->text, PIM_ITIP_REQUEST);
+	if (o->request == NULL)
+		ox_error_set(err, OX_ERR_INTERNAL, "cannot build the invitation");
+	return o->request;
+}
+
+static void note_status(struct organizer_run *o, const char *address, const char *status)
+{
+	g_hash_table_replace(o->status, g_strdup(address), (gpointer)status);
+}
+
+/* The attendee's updated copy: the organizer's object with their own
+ * answer and the status of their last REPLY (on the ORGANIZER) kept. */
+static char *updated_copy(const char *copy, const char *address, const char *old_copy)
+{
+	struct pim_itip mine;
+	if (pim_itip_parse(old_copy, &mine) < 0)
+		return pim_itip_with_partstat(copy, address, "NEEDS-ACTION", PIM_ITIP_NONE);
+	const struct pim_itip_attendee *a = pim_itip_attendee(&mine, address);
+	char *text = pim_itip_with_partstat(copy, address, a != NULL ? a->partstat : "NEEDS-ACTION",
+	                                    PIM_ITIP_NONE);
+	if (text != NULL && mine.organizer_status != NULL) {
+		char *next = pim_itip_with_status(text, NULL, mine.organizer_status);
+		g_free(text);
+		text = next;
+	}
+	pim_itip_clear(&mine);
+	return text;
+}
+
 /* An attendee who is a user gets the invitation in their inbox and their
- * copy updated (their own answer kept) or, if they want it, added. */
+ * copy updated (their own answer kept) or, if they want it, added. Either
+ * is a change by the organizer: a new Schedule-Tag. */
 static int request_user(struct organizer_run *o, const struct cal_user *u, struct ox_error *err)
 {
-	char *message = pim_itip_message(o->text, PIM_ITIP_REQUEST);
-	if (message == NULL)
-		return ox_error_set(err, OX_ERR_INTERNAL, "cannot build the invitation");
+	const char *message = request_message(o, err);
+	const char *copy = message != NULL ? attendee_copy(o, err) : NULL;
+	if (copy == NULL)
+		return -1;
 	int r = deliver_message(o->s, u->id, o->it->uid, message, err);
-	g_free(message);
 	int64_t folder = 0;
-	char *name = NULL, *copy = NULL;
+	char *name = NULL, *old_copy = NULL;
 	if (r == 0)
-		r = find_copy(o->s, u->id, o->it->uid, &folder, &name, &copy, err);
+		r = find_copy(o->s, u->id, o->it->uid, &folder, &name, &old_copy, err);
 	if (r > 0) {
-		struct pim_itip mine;
-		const char *partstat = "NEEDS-ACTION";
-		bool parsed = pim_itip_parse(copy, &mine) == 0;
-		const struct pim_itip_attendee *a =
-			parsed ? pim_itip_attendee(&mine, u->address) : NULL;
-		if (a != NULL)
-			partstat = a->partstat;
-		char *text = pim_itip_with_partstat(o->text, u->address, partstat, PIM_ITIP_NONE);
-		r = pim_object_write_as(o->s, folder, u->id, name, text != NULL ? text : o->text,
-		                        err);
+		char *text = updated_copy(copy, u->address, old_copy);
+		r = pim_object_write_as(o->s, folder, u->id, name, text != NULL ? text : copy,
+		                        PIM_TAG_NEW, err);
 		g_free(text);
-		if (parsed)
-			pim_itip_clear(&mine);
 	} else if (r == 0) {
 		bool on = false;
 		r = auto_add(o->s, u->id, &on, err);
@@ -314,13 +463,13 @@ static int request_user(struct organizer_run *o, const struct cal_user *u, struc
 		if (r == 0 && on &&
 		    (r = folder_by_role(o->s, u->id, "calendar", &calendar, err)) > 0) {
 			name = copy_name(o->s, calendar, o->it->uid, err);
-			r = name != NULL
-			            ? pim_object_write_as(o->s, calendar, u->id, name, o->text, err)
-			            : -1;
+			r = name != NULL ? pim_object_write_as(o->s, calendar, u->id, name, copy,
+			                                       PIM_TAG_NEW, err)
+			                 : -1;
 		}
 	}
 	g_free(name);
-	g_free(copy);
+	g_free(old_copy);
 	return r < 0 ? -1 : 0;
 }
 
@@ -381,6 +530,9 @@ static int resource_busy(struct organizer_run *o, int64_t calendar, struct ox_er
  * a manager holds the booking as NEEDS-ACTION and invites the manager. */
 static int request_resource(struct organizer_run *o, const struct cal_user *u, struct ox_error *err)
 {
+	const char *copy = attendee_copy(o, err);
+	if (copy == NULL)
+		return -1;
 	struct store_stmt *st = store_prepare(
 		o->s,
 		"SELECT booking, COALESCE(manager_id, 0) FROM resources WHERE principal_id = $1",
@@ -403,8 +555,8 @@ static int request_resource(struct organizer_run *o, const struct cal_user *u, s
 	                             &calendar, err) < 0)
 		return -1;
 	int64_t folder = 0;
-	char *name = NULL, *copy = NULL;
-	r = find_copy(o->s, u->id, o->it->uid, &folder, &name, &copy, err);
+	char *name = NULL, *old_copy = NULL;
+	r = find_copy(o->s, u->id, o->it->uid, &folder, &name, &old_copy, err);
 	if (r < 0)
 		return -1;
 	const char *partstat = "NEEDS-ACTION";
@@ -422,23 +574,22 @@ static int request_resource(struct organizer_run *o, const struct cal_user *u, s
 		r = r > 0 ? pim_object_remove_as(o->s, folder, u->id, name, err) : 0;
 		goto out;
 	}
-	char *text = pim_itip_with_partstat(o->text, u->address, partstat, PIM_ITIP_NONE);
+	char *text = pim_itip_with_partstat(copy, u->address, partstat, PIM_ITIP_NONE);
 	if (r == 0) {
 		folder = calendar;
 		name = copy_name(o->s, calendar, o->it->uid, err);
 	}
 	r = name != NULL ? pim_object_write_as(o->s, folder, u->id, name,
-	                                       text != NULL ? text : o->text, err)
+	                                       text != NULL ? text : copy, PIM_TAG_NEW, err)
 	                 : -1;
 	g_free(text);
 	if (r == 0 && booking == BOOKING_MANAGER && manager != 0) {
-		char *message = pim_itip_message(o->text, PIM_ITIP_REQUEST);
-		r = message != NULL ? deliver_message(o->s, manager, o->it->uid, message, err) : 0;
-		g_free(message);
+		const char *message = request_message(o, err);
+		r = message != NULL ? deliver_message(o->s, manager, o->it->uid, message, err) : -1;
 	}
 out:
 	g_free(name);
-	g_free(copy);
+	g_free(old_copy);
 	return r < 0 ? -1 : 0;
 }
 
@@ -447,24 +598,30 @@ out:
 static int cancel_attendee(struct organizer_run *o, const struct cal_user *u, const char *text,
                            struct ox_error *err)
 {
+	if (u->invalid) {
+		note_status(o, u->address, STATUS_INVALID);
+		return 0;
+	}
+	char *message = pim_itip_message(text, PIM_ITIP_CANCEL);
+	if (message == NULL)
+		return 0;
+	int r = 0;
 	if (u->id == 0) {
-		char *message = pim_itip_message(text, PIM_ITIP_CANCEL);
-		int r = message != NULL ? external(o->s, o->cal->owner_id, u->address, "CANCEL",
-		                                   message, err)
-		                        : 0;
+		const char *status = NULL;
+		r = external(o->s, o->cal->owner_id, u->address, "CANCEL", message, &status, err);
+		note_status(o, u->address, status);
 		g_free(message);
 		return r;
 	}
 	int64_t folder = 0;
 	char *name = NULL, *copy = NULL;
-	int r = find_copy(o->s, u->id, o->it->uid, &folder, &name, &copy, err);
+	r = find_copy(o->s, u->id, o->it->uid, &folder, &name, &copy, err);
 	if (r > 0)
 		r = pim_object_remove_as(o->s, folder, u->id, name, err);
-	if (r == 0 && u->kind == PRINCIPAL_USER) {
-		char *message = pim_itip_message(text, PIM_ITIP_CANCEL);
-		r = message != NULL ? deliver_message(o->s, u->id, o->it->uid, message, err) : 0;
-		g_free(message);
-	}
+	if (r == 0 && u->kind == PRINCIPAL_USER)
+		r = deliver_message(o->s, u->id, o->it->uid, message, err);
+	note_status(o, u->address, STATUS_DELIVERED);
+	g_free(message);
 	g_free(name);
 	g_free(copy);
 	return r < 0 ? -1 : 0;
@@ -472,19 +629,27 @@ static int cancel_attendee(struct organizer_run *o, const struct cal_user *u, co
 
 static int request_attendee(struct organizer_run *o, const struct cal_user *u, struct ox_error *err)
 {
+	if (u->invalid) {
+		note_status(o, u->address, STATUS_INVALID);
+		return 0;
+	}
 	if (u->id == 0) {
-		char *message = pim_itip_message(o->text, PIM_ITIP_REQUEST);
+		const char *message = request_message(o, err);
+		const char *status = NULL;
 		int r = message != NULL ? external(o->s, o->cal->owner_id, u->address, "REQUEST",
-		                                   message, err)
-		                        : 0;
-		g_free(message);
+		                                   message, &status, err)
+		                        : -1;
+		note_status(o, u->address, status);
 		return r;
 	}
+	int r = 0;
 	if (u->kind == PRINCIPAL_RESOURCE)
-		return request_resource(o, u, err);
-	if (u->kind == PRINCIPAL_USER)
-		return request_user(o, u, err);
-	return 0; /* groups are not expanded */
+		r = request_resource(o, u, err);
+	else if (u->kind == PRINCIPAL_USER)
+		r = request_user(o, u, err);
+	/* A group without CUTYPE=GROUP has no inbox of its own. */
+	note_status(o, u->address, u->kind == PRINCIPAL_GROUP ? STATUS_INVALID : STATUS_DELIVERED);
+	return r;
 }
 
 /* Whether the attendee is the organizer's own calendar user. */
@@ -493,65 +658,156 @@ static bool is_owner(const struct cal_user *u, int64_t owner)
 	return u->id != 0 && u->id == owner;
 }
 
-static int as_organizer(struct store *s, const struct pim_calendar *cal, int64_t context_id,
-                        struct pim_itip *old, struct pim_itip *new, const char *old_text,
-                        const char *new_text, char **rewritten_r, struct ox_error *err)
+/* RFC 6638 leaves groups to the server: a CUTYPE=GROUP attendee that is
+ * a group of the organizer's context brings its members in as attendees
+ * (as Apple's and SOGo's servers do), so that each is invited; members
+ * already invited stay as they are. The group itself gets no message.
+ * *text_io is replaced when someone was added (*changed_r). */
+static int expand_groups(struct organizer_run *o, const struct pim_itip *it, char **text_io,
+                         bool *changed_r, struct ox_error *err)
 {
-	struct organizer_run o = {s, cal, new != NULL ? new : old, new_text, NULL};
-	o.answers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	*changed_r = false;
+	for (size_t i = 0; i < it->nattendees; i++) {
+		const struct pim_itip_attendee *a = &it->attendees[i];
+		int64_t group = 0;
+		int r = a->group && !a->by_client
+		                ? find_group(o->s, o->context_id, a->address, &group, err)
+		                : 0;
+		if (r <= 0) {
+			if (r < 0)
+				return -1;
+			continue;
+		}
+		char **members = NULL;
+		int n = group_members(o->s, group, o->cal->owner_id, &members, err);
+		if (n < 0)
+			return -1;
+		note_status(o, a->address, members != NULL ? STATUS_DELIVERED : STATUS_REFUSED);
+		char *next = members != NULL ? pim_itip_with_members(*text_io, a->address, members)
+		                             : NULL;
+		g_strfreev(members);
+		if (next != NULL) {
+			g_free(*text_io);
+			*text_io = next;
+			*changed_r = true;
+		}
+	}
+	return 0;
+}
+
+/* The attendees' answers and delivery statuses written into the
+ * organizer's object. */
+static char *annotate(struct organizer_run *o, const char *text)
+{
+	char *out = g_strdup(text);
+	GHashTableIter iter;
+	gpointer address, partstat;
+	g_hash_table_iter_init(&iter, o->answers);
+	while (g_hash_table_iter_next(&iter, &address, &partstat)) {
+		const struct pim_itip_attendee *a = pim_itip_attendee(o->it, address);
+		if (a != NULL && strcmp(a->partstat, partstat) == 0)
+			continue;
+		char *next = pim_itip_with_partstat(out, address, partstat, PIM_ITIP_NONE);
+		if (next != NULL) {
+			g_free(out);
+			out = next;
+		}
+	}
+	if (g_hash_table_size(o->status) > 0) {
+		char *next = pim_itip_with_status(out, o->status, NULL);
+		if (next != NULL) {
+			g_free(out);
+			out = next;
+		}
+	}
+	return out;
+}
+
+/* Cancels those no longer invited, or everyone when the object is
+ * deleted or cancelled, then invites the others. */
+static int deliver_all(struct organizer_run *o, const struct pim_itip *old,
+                       const struct pim_itip *new, const char *old_text, struct ox_error *err)
+{
 	int r = 0;
-	/* Those no longer invited, or everyone when it is deleted or
-	 * cancelled. */
 	for (size_t i = 0; r == 0 && old != NULL && i < old->nattendees; i++) {
 		const struct pim_itip_attendee *a = &old->attendees[i];
 		bool still = new != NULL &&pim_itip_attendee(new, a->address) != NULL;
 		if (a->by_client || still)
 			continue;
 		struct cal_user u;
-		r = resolve(s, context_id, a->address, &u, err);
-		if (r == 0 && !is_owner(&u, cal->owner_id))
-			r = cancel_attendee(&o, &u, new != NULL ? new_text : old_text, err);
+		r = resolve(o->s, o->context_id, a->address, &u, err);
+		if (r == 0 && !is_owner(&u, o->cal->owner_id))
+			r = cancel_attendee(o, &u, new != NULL ? o->text : old_text, err);
 		cal_user_clear(&u);
 	}
 	for (size_t i = 0; r == 0 && new != NULL &&i < new->nattendees; i++) {
 		const struct pim_itip_attendee *a = &new->attendees[i];
-		if (a->by_client)
+		/* Groups were expanded already. */
+		if (a->by_client || g_hash_table_contains(o->status, a->address))
 			continue;
 		struct cal_user u;
-		r = resolve(s, context_id, a->address, &u, err);
-		if (r == 0 && !is_owner(&u, cal->owner_id))
-			r = new->cancelled ? cancel_attendee(&o, &u, new_text, err)
-			                   : request_attendee(&o, &u, err);
+		r = resolve(o->s, o->context_id, a->address, &u, err);
+		if (r == 0 && !is_owner(&u, o->cal->owner_id))
+			r = new->cancelled ? cancel_attendee(o, &u, o->text, err)
+			                   : request_attendee(o, &u, err);
 		cal_user_clear(&u);
 	}
-	/* The resources' answers go into the organizer's copy. */
-	char *text = NULL;
-	GHashTableIter iter;
-	gpointer address, partstat;
-	g_hash_table_iter_init(&iter, o.answers);
-	while (r == 0 && g_hash_table_iter_next(&iter, &address, &partstat)) {
-		const struct pim_itip_attendee *a = pim_itip_attendee(new, address);
-		if (a != NULL && strcmp(a->partstat, partstat) == 0)
-			continue;
-		char *next = pim_itip_with_partstat(text != NULL ? text : new_text, address,
-		                                    partstat, PIM_ITIP_NONE);
-		if (next != NULL) {
-			g_free(text);
-			text = next;
-		}
+	return r;
+}
+
+/* new_text NULL: the object was deleted. *rewritten_r gets the
+ * organizer's object when scheduling changed it: client SCHEDULE-STATUS
+ * and SCHEDULE-FORCE-SEND taken out, group members added, resources'
+ * answers and every delivery's SCHEDULE-STATUS (RFC 6638 3.2.9) put in. */
+static int as_organizer(struct store *s, const struct pim_calendar *cal, int64_t context_id,
+                        struct pim_itip *old, struct pim_itip *new, const char *old_text,
+                        const char *new_text, char **rewritten_r, struct ox_error *err)
+{
+	struct organizer_run o = {
+		.s = s, .cal = cal, .context_id = context_id, .it = new != NULL ? new : old};
+	o.answers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	o.status = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	char *text = new_text != NULL ? pim_itip_scrub(new_text) : NULL;
+	if (new_text != NULL && text == NULL)
+		text = g_strdup(new_text);
+	struct pim_itip expanded = {0};
+	bool changed = false;
+	int r = new != NULL ? expand_groups(&o, new, &text, &changed, err) : 0;
+	if (r == 0 && changed) {
+		if (pim_itip_parse(text, &expanded) < 0)
+			r = ox_error_set(err, OX_ERR_INTERNAL, "cannot read the expanded object");
+		else
+			new = o.it = &expanded;
 	}
+	o.text = text;
+	if (r == 0)
+		r = deliver_all(&o, old, new, old_text, err);
+	if (r == 0 && text != NULL) {
+		char *annotated = annotate(&o, text);
+		if (strcmp(annotated, new_text) != 0)
+			*rewritten_r = annotated;
+		else
+			g_free(annotated);
+	}
+	if (changed)
+		pim_itip_clear(&expanded);
+	g_free(text);
+	g_free(o.copy);
+	g_free(o.request);
 	g_hash_table_unref(o.answers);
-	*rewritten_r = text;
+	g_hash_table_unref(o.status);
 	return r;
 }
 
 /* --- the attendee's side (RFC 6638 3.2.2) --- */
 
-/* The attendee's answer reaches the organizer: their copy's PARTSTAT,
- * and a REPLY in their inbox. */
+/* The attendee's answer reaches the organizer: their copy's PARTSTAT
+ * (with SCHEDULE-STATUS 2.0, RFC 6638 4.2: an answer merged in, so the
+ * copy keeps its Schedule-Tag), and a REPLY in their inbox. *status_r
+ * gets what became of the REPLY. */
 static int reply(struct store *s, const struct pim_calendar *cal, int64_t context_id,
                  const struct pim_itip *it, const char *address, const char *partstat,
-                 const char *text, struct ox_error *err)
+                 const char *text, const char **status_r, struct ox_error *err)
 {
 	char *answered = pim_itip_with_partstat(text, address, partstat, PIM_ITIP_NONE);
 	char *message = answered != NULL ? pim_itip_reply(answered, address) : NULL;
@@ -560,24 +816,34 @@ static int reply(struct store *s, const struct pim_calendar *cal, int64_t contex
 		return 0;
 	struct cal_user org;
 	int r = resolve(s, context_id, it->organizer, &org, err);
-	if (r == 0 && org.id == 0) {
-		r = external(s, cal->owner_id, it->organizer, "REPLY", message, err);
-	} else if (r == 0 && org.kind == PRINCIPAL_USER) {
+	*status_r = STATUS_INVALID;
+	if (r == 0 && org.id == 0 && !org.invalid) {
+		r = external(s, cal->owner_id, it->organizer, "REPLY", message, status_r, err);
+	} else if (r == 0 && org.id != 0 && org.kind == PRINCIPAL_USER) {
 		int64_t folder = 0;
 		char *name = NULL, *copy = NULL;
 		r = find_copy(s, org.id, it->uid, &folder, &name, &copy, err);
 		if (r > 0) {
-			char *updated =
+			GHashTable *answered_status = g_hash_table_new(g_str_hash, g_str_equal);
+			g_hash_table_insert(answered_status, (gpointer)address,
+			                    (gpointer)STATUS_ANSWERED);
+			char *merged =
 				pim_itip_with_partstat(copy, address, partstat, PIM_ITIP_NONE);
+			char *updated =
+				merged != NULL ? pim_itip_with_status(merged, answered_status, NULL)
+					       : NULL;
 			/* An organizer's copy that no longer names them keeps
 			 * its own answer list (RFC 6638 3.2.2.1: ignore). */
-			r = updated != NULL
-			            ? pim_object_write_as(s, folder, org.id, name, updated, err)
-			            : 0;
+			r = updated != NULL ? pim_object_write_as(s, folder, org.id, name, updated,
+			                                          PIM_TAG_KEEP, err)
+			                    : 0;
+			g_free(merged);
 			g_free(updated);
+			g_hash_table_unref(answered_status);
 		}
 		if (r == 0)
 			r = deliver_message(s, org.id, it->uid, message, err);
+		*status_r = STATUS_DELIVERED;
 		g_free(name);
 		g_free(copy);
 	}
@@ -601,17 +867,23 @@ static const struct pim_itip_attendee *owner_attendee(struct store *s, const str
 	return NULL;
 }
 
+/* new NULL: the copy was deleted. *rewritten_r gets the attendee's copy
+ * when the server changes it: the ORGANIZER's SCHEDULE-STATUS is the
+ * server's (that of the REPLY just sent, else the one kept before, never
+ * the client's: RFC 6638 3.2.9) and SCHEDULE-FORCE-SEND is never kept. */
 static int as_attendee(struct store *s, const struct pim_calendar *cal, int64_t context_id,
                        struct pim_itip *old, struct pim_itip *new, const char *old_text,
-                       const char *new_text, struct ox_error *err)
+                       const char *new_text, char **rewritten_r, struct ox_error *err)
 {
+	const char *status = NULL;
 	if (new == NULL) {
 		/* RFC 6638 3.2.2.3: removing an invitation declines it. */
 		const struct pim_itip_attendee *me = owner_attendee(s, old, cal->owner_id);
 		if (me == NULL || me->by_client || old->organizer_by_client ||
 		    strcmp(me->partstat, "DECLINED") == 0)
 			return 0;
-		return reply(s, cal, context_id, old, me->address, "DECLINED", old_text, err);
+		return reply(s, cal, context_id, old, me->address, "DECLINED", old_text, &status,
+		             err);
 	}
 	const struct pim_itip_attendee *me = owner_attendee(s, new, cal->owner_id);
 	if (me == NULL || me->by_client || new->organizer_by_client)
@@ -619,9 +891,17 @@ static int as_attendee(struct store *s, const struct pim_calendar *cal, int64_t 
 	const struct pim_itip_attendee *before =
 		old != NULL ? pim_itip_attendee(old, me->address) : NULL;
 	const char *was = before != NULL ? before->partstat : "NEEDS-ACTION";
-	if (strcmp(was, me->partstat) == 0)
-		return 0;
-	return reply(s, cal, context_id, new, me->address, me->partstat, new_text, err);
+	int r = 0;
+	/* RFC 6638 3.2.11: SCHEDULE-FORCE-SEND=REPLY answers again unchanged. */
+	if (new->force_reply || strcmp(was, me->partstat) != 0)
+		r = reply(s, cal, context_id, new, me->address, me->partstat, new_text, &status,
+		          err);
+	const char *keep = status;
+	if (keep == NULL && old != NULL)
+		keep = old->organizer_status;
+	if (r == 0 && (new->has_force_send || g_strcmp0(keep, new->organizer_status) != 0))
+		*rewritten_r = pim_itip_with_status(new_text, NULL, keep != NULL ? keep : "");
+	return r;
 }
 
 int pim_schedule_object(struct store *s, const struct pim_calendar *cal, const char *old_data,
@@ -653,15 +933,19 @@ int pim_schedule_object(struct store *s, const struct pim_calendar *cal, const c
 		goto out;
 	if (organizing && !(has_new ? new.organizer_by_client : old.organizer_by_client))
 		r = as_organizer(s, cal, context_id, has_old ? &old : NULL, has_new ? &new : NULL,
-		                 old_data, new_data, rewritten_r, err);
+		                 old_data, has_new ? new_data : NULL, rewritten_r, err);
 	else if (!organizing)
 		r = as_attendee(s, cal, context_id, has_old ? &old : NULL, has_new ? &new : NULL,
-		                old_data, new_data, err);
+		                old_data, new_data, rewritten_r, err);
 out:
 	if (has_old)
 		pim_itip_clear(&old);
 	if (has_new)
 		pim_itip_clear(&new);
+	if (r < 0) {
+		g_free(*rewritten_r);
+		*rewritten_r = NULL;
+	}
 	return r;
 }
 

@@ -134,6 +134,10 @@ struct pim_object {
 	char *uid;
 	enum pim_component component;
 	char etag[PIM_ETAG_MAX]; /* quoted strong ETag */
+	/* Of a scheduling object (RFC 6638 3.2.10), quoted; "" for others. It
+	 * changes with every write but those that only merge an attendee's
+	 * answer into the organizer's copy. */
+	char schedule_tag[PIM_ETAG_MAX];
 	int64_t size;
 	int64_t created, modified;
 	/* After a put: scheduling changed the stored text (an attendee's

@@ -47,9 +47,33 @@ struct blob_reader *blob_open(struct store *store, const char *hash, struct ox_e
 ssize_t blob_read(struct blob_reader *r, void *buf, size_t len, struct ox_error *err);
 void blob_close(struct blob_reader **r);
 
-/* Deletes unreferenced blobs created more than `grace_seconds` ago (the
- * grace covers a writer that finished but has not taken its reference).
- * Returns how many were deleted, or -1. */
-int64_t blob_gc(struct store *store, int64_t grace_seconds, struct ox_error *err);
+/* A database writer (PostgreSQL) moves its pieces to a name with the
+ * current time at least this often while it makes progress, so that the
+ * collector can tell it from one that died. */
+#define BLOB_TMP_REFRESH_SECONDS 60
+
+/* What one blob_gc() run removed. */
+struct blob_gc_result {
+	int64_t blobs;       /* unreferenced blobs */
+	int64_t bytes;       /* their size */
+	int64_t temporaries; /* leftovers of writers: files (SQLite), pieces (PostgreSQL) */
+	bool stopped;        /* *stop was set before the end */
+};
+
+/* Deletes the unreferenced blobs whose row was last touched (written, or
+ * written again) more than grace_seconds ago, and the temporary data of
+ * writers that have made no progress for that long (they died, or stalled
+ * beyond any read timeout). So the grace must exceed both the time between
+ * blob_write_finish() and the blob_ref() that follows, and the longest
+ * pause between two blob_write() calls plus BLOB_TMP_REFRESH_SECONDS; a
+ * writer whose temporary data was taken fails rather than finish a
+ * damaged blob. Works in short transactions of a bounded number of blobs,
+ * so writers never wait long; `stop` (NULL: never) is read between them,
+ * and once it is non-zero the run ends early with result_r->stopped.
+ * Returns 0 with result_r filled, or -1 (result_r counts what earlier
+ * transactions removed). Several collectors may run at once (nodes on
+ * one PostgreSQL). */
+int blob_gc(struct store *store, int64_t grace_seconds, const int *stop,
+            struct blob_gc_result *result_r, struct ox_error *err);
 
 #endif

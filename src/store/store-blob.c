@@ -18,6 +18,10 @@
 #include <unistd.h>
 
 #define BLOB_CHUNK_SIZE (1024 * 1024)
+#define BLOB_TMP_NAME_SIZE 64
+/* Blobs deleted per transaction of the collector: writers wait for one
+ * batch at most. */
+#define BLOB_GC_BATCH 256
 
 struct blob_writer {
 	struct store *store;
@@ -27,9 +31,10 @@ struct blob_writer {
 	int fd;
 	char *tmp_path;
 	/* database */
-	char tmp_name[64];
+	char tmp_name[BLOB_TMP_NAME_SIZE];
+	int64_t tmp_time; /* the time in tmp_name */
 	GByteArray *chunk;
-	int seq;
+	int seq; /* pieces stored under tmp_name */
 };
 
 struct blob_reader {
@@ -99,6 +104,20 @@ static int run_hash(struct store *store, const char *sql, const char *hash, stru
 	return r;
 }
 
+static int64_t now_seconds(void)
+{
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/* A temporary name that the collector can recognise by age: the time in
+ * it is that of the writer's latest progress, give or take
+ * BLOB_TMP_REFRESH_SECONDS. */
+static void make_tmp_name(char out[BLOB_TMP_NAME_SIZE], int64_t now)
+{
+	g_snprintf(out, BLOB_TMP_NAME_SIZE, "tmp-%" G_GINT64_FORMAT "-%08x%08x", now,
+	           g_random_int(), g_random_int());
+}
+
 struct blob_writer *blob_write_begin(struct store *store, struct ox_error *err)
 {
 	struct blob_writer *w = g_new0(struct blob_writer, 1);
@@ -106,9 +125,8 @@ struct blob_writer *blob_write_begin(struct store *store, struct ox_error *err)
 	w->sum = g_checksum_new(G_CHECKSUM_SHA256);
 	w->fd = -1;
 	if (store->driver->blobs_in_database) {
-		/* A temporary name that the collector can recognise by age. */
-		g_snprintf(w->tmp_name, sizeof(w->tmp_name), "tmp-%" G_GINT64_FORMAT "-%08x%08x",
-		           g_get_real_time() / G_USEC_PER_SEC, g_random_int(), g_random_int());
+		w->tmp_time = now_seconds();
+		make_tmp_name(w->tmp_name, w->tmp_time);
 		w->chunk = g_byte_array_sized_new(BLOB_CHUNK_SIZE);
 		return w;
 	}
@@ -152,8 +170,54 @@ static int flush_chunk(struct blob_writer *w, struct ox_error *err)
 	return r;
 }
 
+/* Moves the pieces stored so far from the temporary name to `to`: 1 all
+ * w->seq of them moved, 0 fewer (the collector took some, the others
+ * are under `to` now), -1 error (none moved). */
+static int move_chunks(struct blob_writer *w, const char *to, struct ox_error *err)
+{
+	struct store_stmt *st =
+		store_prepare(w->store, "UPDATE blob_chunks SET hash = $1 WHERE hash = $2", err);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, to);
+	store_bind_text(st, 2, w->tmp_name);
+	int r = store_run(st, err);
+	int64_t changes = store_changes(st);
+	store_stmt_done(&st);
+	return r < 0 ? -1 : changes == w->seq ? 1 : 0;
+}
+
+/* A blob whose temporary data (a piece, the file) is gone must not be
+ * finished: it would lack bytes. */
+static int temporary_lost(struct ox_error *err)
+{
+	return ox_error_set(err, OX_ERR_TEMP,
+	                    "blob: the temporary data of an unfinished blob was collected: its "
+	                    "writer paused for longer than the collector's grace period");
+}
+
+/* Database blobs: an upload may last longer than the collector's grace
+ * period, so a writer that is making progress moves its pieces to a name
+ * with the current time now and then (see blob_gc()). */
+static int refresh_tmp_name(struct blob_writer *w, struct ox_error *err)
+{
+	int64_t now = now_seconds();
+	if (now - w->tmp_time < BLOB_TMP_REFRESH_SECONDS)
+		return 0;
+	char fresh[BLOB_TMP_NAME_SIZE];
+	make_tmp_name(fresh, now);
+	int moved = w->seq > 0 ? move_chunks(w, fresh, err) : 1;
+	if (moved < 0)
+		return -1; /* still under the old name, where blob_write_abort() looks */
+	g_strlcpy(w->tmp_name, fresh, sizeof(w->tmp_name));
+	w->tmp_time = now;
+	return moved > 0 ? 0 : temporary_lost(err);
+}
+
 int blob_write(struct blob_writer *w, const void *data, size_t len, struct ox_error *err)
 {
+	if (w->chunk != NULL && refresh_tmp_name(w, err) < 0)
+		return -1;
 	g_checksum_update(w->sum, data, (gssize)len);
 	w->size += len;
 	if (w->chunk == NULL) {
@@ -224,7 +288,10 @@ static int place_file(struct blob_writer *w, const char *hash, bool is_new, stru
 		goto out;
 	}
 	if (rename(w->tmp_path, path) < 0) {
-		sys_fail(err, "cannot rename into", path);
+		if (errno == ENOENT)
+			temporary_lost(err); /* the collector took the temporary file */
+		else
+			sys_fail(err, "cannot rename into", path);
 		goto out;
 	}
 	g_clear_pointer(&w->tmp_path, g_free);
@@ -246,15 +313,8 @@ static int place_chunks(struct blob_writer *w, const char *hash, bool is_new, st
 	if (!is_new)
 		return run_hash(w->store, "DELETE FROM blob_chunks WHERE hash = $1", w->tmp_name,
 		                err);
-	struct store_stmt *st =
-		store_prepare(w->store, "UPDATE blob_chunks SET hash = $1 WHERE hash = $2", err);
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, hash);
-	store_bind_text(st, 2, w->tmp_name);
-	int r = store_run(st, err);
-	store_stmt_done(&st);
-	return r;
+	int moved = move_chunks(w, hash, err);
+	return moved > 0 ? 0 : moved < 0 ? -1 : temporary_lost(err);
 }
 
 static void free_writer(struct blob_writer *w)
@@ -442,73 +502,131 @@ void blob_close(struct blob_reader **rp)
 	g_free(r);
 }
 
-/* Temporary files of writers that died before finishing. */
-static void remove_stale_files(struct store *store, int64_t cutoff)
+/* Temporary files of writers that wrote nothing since `cutoff` (each
+ * write updates a file's mtime): they died, or stalled beyond any read
+ * timeout. Returns how many went. */
+static int64_t remove_stale_files(struct store *store, int64_t cutoff)
 {
 	char *tmp_dir = g_build_filename(store->blob_dir, "tmp", NULL);
 	GDir *dir = g_dir_open(tmp_dir, 0, NULL);
 	const char *name;
+	int64_t removed = 0;
 	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
 		char *path = g_build_filename(tmp_dir, name, NULL);
 		GStatBuf st;
-		if (g_stat(path, &st) == 0 && st.st_mtime < cutoff)
-			g_unlink(path);
+		if (g_stat(path, &st) == 0 && st.st_mtime < cutoff && g_unlink(path) == 0)
+			removed++;
 		g_free(path);
 	}
 	if (dir != NULL)
 		g_dir_close(dir);
 	g_free(tmp_dir);
+	return removed;
 }
 
-int64_t blob_gc(struct store *store, int64_t grace_seconds, struct ox_error *err)
+/* Pieces of database writers whose name (see make_tmp_name()) is older
+ * than `cutoff`. Returns how many went, or -1. */
+static int64_t remove_stale_chunks(struct store *store, int64_t cutoff, struct ox_error *err)
 {
-	int64_t cutoff = g_get_real_time() / G_USEC_PER_SEC - grace_seconds;
+	char prefix[48];
+	g_snprintf(prefix, sizeof(prefix), "tmp-%" G_GINT64_FORMAT "-", cutoff);
+	struct store_stmt *st = store_prepare(
+		store, "DELETE FROM blob_chunks WHERE hash LIKE 'tmp-%' AND hash < $1", err);
+	if (st == NULL)
+		return -1;
+	store_bind_text(st, 1, prefix);
+	int r = store_run(st, err);
+	int64_t removed = store_changes(st);
+	store_stmt_done(&st);
+	return r < 0 ? -1 : removed;
+}
+
+/* The content of a blob whose row goes in the current transaction. */
+static int remove_content(struct store *store, const char *hash, struct ox_error *err)
+{
+	if (store->driver->blobs_in_database)
+		return run_hash(store, "DELETE FROM blob_chunks WHERE hash = $1", hash, err);
+	/* Under the write lock, so no writer claims the bytes again meanwhile;
+	 * should the commit fail after this, a writer of the same bytes finds
+	 * the row without its file and puts its own in place (place_file()). */
+	char *path = blob_path(store, hash);
+	if (g_unlink(path) < 0 && errno != ENOENT) {
+		sys_fail(err, "cannot remove", path);
+		g_free(path);
+		return -1;
+	}
+	g_free(path);
+	return 0;
+}
+
+/* One transaction: up to BLOB_GC_BATCH unreferenced blobs last touched
+ * before `cutoff`, rows and content. Returns how many went, or -1. */
+static int gc_batch(struct store *store, int64_t cutoff, struct blob_gc_result *result,
+                    struct ox_error *err)
+{
 	GPtrArray *doomed = g_ptr_array_new_with_free_func(g_free);
-	int64_t deleted = -1;
+	int64_t bytes = 0;
+	int r = -1;
 	if (store_begin(store, err) < 0)
 		goto out;
+	/* The conditions are repeated outside the sub-select: PostgreSQL
+	 * checks them again on a row a writer touched meanwhile (claim_row()),
+	 * which then stays. */
 	struct store_stmt *st = store_prepare(
-		store, "DELETE FROM blobs WHERE refcount <= 0 AND created < $1 RETURNING hash",
+		store,
+		"DELETE FROM blobs WHERE hash IN (SELECT hash FROM blobs WHERE refcount <= 0 AND "
+		"created < $1 LIMIT $2) AND refcount <= 0 AND created < $1 RETURNING hash, size",
 		err);
 	if (st == NULL)
 		goto fail;
 	store_bind_int(st, 1, cutoff);
-	int r;
-	while ((r = store_step(st, err)) > 0)
+	store_bind_int(st, 2, BLOB_GC_BATCH);
+	while ((r = store_step(st, err)) > 0) {
 		g_ptr_array_add(doomed, g_strdup(store_col_text(st, 0)));
+		bytes += store_col_int(st, 1);
+	}
 	store_stmt_done(&st);
 	if (r < 0)
 		goto fail;
 	for (guint i = 0; i < doomed->len; i++) {
-		const char *hash = g_ptr_array_index(doomed, i);
-		if (store->driver->blobs_in_database) {
-			if (run_hash(store, "DELETE FROM blob_chunks WHERE hash = $1", hash, err) <
-			    0)
-				goto fail;
-		} else {
-			/* Under the write lock, so no writer re-claims it meanwhile. */
-			char *path = blob_path(store, hash);
-			g_unlink(path);
-			g_free(path);
-		}
-	}
-	if (store->driver->blobs_in_database) {
-		/* Pieces of writers that died before finishing. */
-		char prefix[48];
-		g_snprintf(prefix, sizeof(prefix), "tmp-%" G_GINT64_FORMAT "-", cutoff);
-		if (run_hash(store, "DELETE FROM blob_chunks WHERE hash LIKE 'tmp-%' AND hash < $1",
-		             prefix, err) < 0)
+		if (remove_content(store, g_ptr_array_index(doomed, i), err) < 0)
 			goto fail;
-	} else {
-		remove_stale_files(store, cutoff);
 	}
-	if (store_commit(store, err) < 0)
+	if (store_commit(store, err) < 0) {
+		r = -1;
 		goto out;
-	deleted = (int64_t)doomed->len;
+	}
+	result->blobs += doomed->len;
+	result->bytes += bytes;
+	r = (int)doomed->len;
 	goto out;
 fail:
+	r = -1;
 	store_rollback(store);
 out:
 	g_ptr_array_unref(doomed);
-	return deleted;
+	return r;
+}
+
+int blob_gc(struct store *store, int64_t grace_seconds, const int *stop,
+            struct blob_gc_result *result_r, struct ox_error *err)
+{
+	memset(result_r, 0, sizeof(*result_r));
+	int64_t cutoff = now_seconds() - grace_seconds;
+	int n;
+	do {
+		if (stop != NULL && g_atomic_int_get(stop)) {
+			result_r->stopped = true;
+			return 0;
+		}
+		n = gc_batch(store, cutoff, result_r, err);
+	} while (n > 0);
+	if (n < 0)
+		return -1;
+	int64_t removed = store->driver->blobs_in_database ? remove_stale_chunks(store, cutoff, err)
+	                                                   : remove_stale_files(store, cutoff);
+	if (removed < 0)
+		return -1;
+	result_r->temporaries = removed;
+	return 0;
 }

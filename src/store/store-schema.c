@@ -282,6 +282,17 @@ static const struct store_migration migrations[] = {
          " SELECT f.context_id, SUM(v.size) FROM document_versions v"
          " JOIN documents d ON d.id = v.document_id JOIN folders f ON f.id = d.folder_id"
          " GROUP BY f.context_id;"},
+	{10, "schedule tags",
+         /* RFC 6638 3.2.10: the Schedule-Tag of a scheduling object (one
+          * with an ORGANIZER), kept beside its ETag; NULL for others. It
+          * changes with every write but the server's merging of an
+          * attendee's answer. Existing scheduling objects start from their
+          * ETag (an opaque value like any other); inbox messages and public
+          * calendars, which are never scheduled, have none. */
+         "ALTER TABLE calendar_objects ADD COLUMN schedule_tag TEXT;"
+         "UPDATE calendar_objects SET schedule_tag = etag"
+         " WHERE data LIKE '%ORGANIZER%' AND folder_id IN (SELECT id FROM folders"
+         " WHERE owner_id IS NOT NULL AND (role IS NULL OR role <> 'schedule-inbox'));"},
 };
 
 const struct store_migration *store_migrations(size_t *count_r)

@@ -4,6 +4,7 @@ The `oxd` fixture yields a running server; `oxd_factory` starts more with
 extra --set options. Ports are chosen by the kernel (listen on port 0) and
 read back from oxd's `listening` log lines, so parallel runs never collide.
 """
+import contextlib
 import os
 import re
 import shutil
@@ -211,6 +212,25 @@ def oxd_factory():
         shutil.rmtree(d, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def module_oxd(prefix, *sets):
+    """An oxd for a whole module, for fixtures with scope="module" that
+    set it up once (yield from inside the `with`). When it stops, a
+    sanitizer report, a leak or a crash fails the module's last test."""
+    data_dir = tempfile.mkdtemp(prefix=prefix)
+    server = Oxd(data_dir, list(sets))
+    try:
+        yield server
+    finally:
+        code = server.stop()
+        log = server.read_log()
+        shutil.rmtree(data_dir, ignore_errors=True)
+        assert "ERROR: AddressSanitizer" not in log, log[-4000:]
+        assert "ERROR: LeakSanitizer" not in log, log[-4000:]
+        assert "runtime error:" not in log, log[-4000:]
+        assert code in (0, None) or code == -signal.SIGKILL, f"oxd exit {code}:\n{log[-4000:]}"
+
+
 @pytest.fixture
 def web_root(tmp_path):
     root = tmp_path / "web"
@@ -232,13 +252,19 @@ def http():
     s.close()
 
 
-def run_oxctl(server, *args, stdin=None):
-    """Runs oxctl on a test server's data directory; fails the test on a
-    non-zero exit and returns stdout."""
+def oxctl_result(server, *args, stdin=None):
+    """Runs oxctl on a test server's data directory and returns the
+    CompletedProcess whatever its exit code, for refusals."""
     argv = [OXCTL, "--data", server.data_dir]
     for s in FAST_HASH:
         argv += ["--set", s]
-    r = subprocess.run(argv + list(args), input=stdin, capture_output=True, text=True,
-                       timeout=30)
+    return subprocess.run(argv + list(args), input=stdin, capture_output=True, text=True,
+                          timeout=30)
+
+
+def run_oxctl(server, *args, stdin=None):
+    """Runs oxctl on a test server's data directory; fails the test on a
+    non-zero exit and returns stdout."""
+    r = oxctl_result(server, *args, stdin=stdin)
     assert r.returncode == 0, f"oxctl {' '.join(args)}: {r.stderr}"
     return r.stdout

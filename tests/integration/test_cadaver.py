@@ -13,12 +13,12 @@ import subprocess
 import pytest
 import requests
 
-from conftest import FAST_HASH, run_oxctl as oxctl
+from conftest import run_oxctl as oxctl
+from davhelp import ALICE, start_tenant
 
 pytestmark = pytest.mark.skipif(shutil.which("cadaver") is None,
                                 reason="cadaver is not installed")
 
-ALICE = "alice@example.org"
 CAROL = "carol@example.org"
 # netrc separates tokens by white space.
 PASSWORD = "cadaver-secret-1"
@@ -26,13 +26,8 @@ PASSWORD = "cadaver-secret-1"
 
 @pytest.fixture
 def server(oxd_factory):
-    srv = oxd_factory(*FAST_HASH)
-    oxctl(srv, "context", "create", "acme", "--domain", "example.org")
-    oxctl(srv, "user", "create", ALICE, "--name", "Alice", "--password-stdin",
-          stdin=PASSWORD + "\n")
-    oxctl(srv, "user", "create", CAROL, "--name", "Carol", "--password-stdin", "--quota", "10",
-          stdin=PASSWORD + "\n")
-    return srv
+    return start_tenant(oxd_factory, [(ALICE, "Alice"), (CAROL, "Carol", "--quota", "10")],
+                        password=PASSWORD)
 
 
 def cadaver(server, tmp_path, login, commands):

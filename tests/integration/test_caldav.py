@@ -12,50 +12,12 @@ import re
 import pytest
 import requests
 
-from conftest import FIXTURES, FAST_HASH, run_oxctl as oxctl
+from conftest import FIXTURES, run_oxctl as oxctl
+from davhelp import ALICE, BOB, LUNCH, TODO, WEEKLY, caldav_client, session, start_tenant
 
 caldav = pytest.importorskip("caldav")
 
-ALICE = "alice@example.org"
-BOB = "bob@example.org"
-PASSWORD = "correct horse battery staple"
 UTC = datetime.timezone.utc
-
-WEEKLY = """BEGIN:VCALENDAR
-VERSION:2.0
-PRODID:-//OX Server tests//EN
-BEGIN:VEVENT
-UID:weekly-1@example.org
-DTSTAMP:20240101T000000Z
-DTSTART:20240105T100000Z
-DTEND:20240105T110000Z
-SUMMARY:Weekly sync
-RRULE:FREQ=WEEKLY;COUNT=20
-EXDATE:20240112T100000Z
-END:VEVENT
-BEGIN:VEVENT
-UID:weekly-1@example.org
-DTSTAMP:20240101T000000Z
-RECURRENCE-ID:20240119T100000Z
-DTSTART:20240320T150000Z
-DTEND:20240320T160000Z
-SUMMARY:Weekly sync (moved out of January)
-END:VEVENT
-END:VCALENDAR
-"""
-
-LUNCH = """BEGIN:VCALENDAR
-VERSION:2.0
-PRODID:-//OX Server tests//EN
-BEGIN:VEVENT
-UID:lunch-1@example.org
-DTSTAMP:20240101T000000Z
-DTSTART:20240215T120000Z
-DTEND:20240215T130000Z
-SUMMARY:Lunch in February
-END:VEVENT
-END:VCALENDAR
-"""
 
 YEARLY = """BEGIN:VCALENDAR
 VERSION:2.0
@@ -70,41 +32,14 @@ END:VEVENT
 END:VCALENDAR
 """
 
-TODO = """BEGIN:VCALENDAR
-VERSION:2.0
-PRODID:-//OX Server tests//EN
-BEGIN:VTODO
-UID:todo-1@example.org
-DTSTAMP:20240101T000000Z
-DUE:20240210T170000Z
-SUMMARY:File the report
-END:VTODO
-END:VCALENDAR
-"""
-
 
 @pytest.fixture
 def dav(oxd_factory):
-    server = oxd_factory(*FAST_HASH)
-    oxctl(server, "context", "create", "acme", "--domain", "example.org")
-    for login, name in ((ALICE, "Alice"), (BOB, "Bob")):
-        oxctl(server, "user", "create", login, "--name", name, "--password-stdin",
-              stdin=PASSWORD + "\n")
-    return server
-
-
-def client(server, login=ALICE):
-    return caldav.DAVClient(url=server.url("/dav/"), username=login, password=PASSWORD)
-
-
-def session(login=ALICE):
-    s = requests.Session()
-    s.auth = (login, PASSWORD)
-    return s
+    return start_tenant(oxd_factory, [(ALICE, "Alice"), (BOB, "Bob")])
 
 
 def new_calendar(server, name="Work", components=None):
-    principal = client(server).principal()
+    principal = caldav_client(server).principal()
     return principal.make_calendar(name=name, supported_calendar_component_set=components)
 
 
@@ -125,7 +60,7 @@ def test_well_known_redirects_to_dav_root(dav):
 
 
 def test_discovery_from_the_root(dav):
-    principal = client(dav).principal()
+    principal = caldav_client(dav).principal()
     assert str(principal.url).endswith(f"/dav/principals/{ALICE}/")
     home = principal.calendar_home_set
     assert str(home.url).endswith("/dav/calendars/alice%40example.org/") or \
@@ -140,7 +75,7 @@ def test_discovery_from_the_root(dav):
 def test_events_with_recurrence_and_time_range(dav):
     cal = new_calendar(dav, "Work", ["VEVENT"])
     assert cal.get_supported_components() == ["VEVENT"]
-    assert "Work" in [c.name for c in client(dav).principal().calendars()]
+    assert "Work" in [c.name for c in caldav_client(dav).principal().calendars()]
     for ics in (WEEKLY, LUNCH, YEARLY):
         cal.save_event(ics)
     assert uids(cal.events()) == ["birthday-1@example.org", "lunch-1@example.org",
@@ -171,7 +106,7 @@ def test_events_with_recurrence_and_time_range(dav):
     assert uids(search_month(cal, 2024, 2, caldav.Event)) == [
         "birthday-1@example.org", "weekly-1@example.org"]
     cal.delete()
-    assert "Work" not in [c.name for c in client(dav).principal().calendars()]
+    assert "Work" not in [c.name for c in caldav_client(dav).principal().calendars()]
 
 
 def test_todos_in_a_task_calendar(dav):
@@ -571,7 +506,7 @@ def test_extended_mkcol_makes_calendars(dav):
     r = s.request("MKCOL", home + "synced/", data=body,
                   headers={"Content-Type": "application/xml"}, timeout=10)
     assert r.status_code == 201, r.text
-    cal = [c for c in client(dav).principal().calendars() if c.name == "Synced"][0]
+    cal = [c for c in caldav_client(dav).principal().calendars() if c.name == "Synced"][0]
     assert cal.get_supported_components() == ["VTODO"]
     # Again: the name is taken.
     r = s.request("MKCOL", home + "synced/", data=body,
@@ -590,5 +525,5 @@ def test_extended_mkcol_makes_calendars(dav):
     r = s.request("MKCOL", home + "bad/", data="<D:mkcol xmlns:D='DAV:'>",
                   headers={"Content-Type": "application/xml"}, timeout=10)
     assert r.status_code == 400
-    names = [c.name for c in client(dav).principal().calendars()]
+    names = [c.name for c in caldav_client(dav).principal().calendars()]
     assert "book" not in names and "plain" not in names and "bad" not in names

@@ -10,15 +10,12 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-import requests
 
-from conftest import FAST_HASH, run_oxctl as oxctl
+from conftest import run_oxctl as oxctl
+from davhelp import ALICE, BOB, caldav_client, session, start_tenant, sync_collection as sync
 
 caldav = pytest.importorskip("caldav")
 
-ALICE = "alice@example.org"
-BOB = "bob@example.org"
-PASSWORD = "correct horse battery staple"
 NS = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav"}
 ICAL = {"Content-Type": "text/calendar; charset=utf-8"}
 
@@ -33,18 +30,7 @@ def ical(uid, component="VEVENT", extra=""):
 
 @pytest.fixture
 def dav(oxd_factory):
-    server = oxd_factory(*FAST_HASH)
-    oxctl(server, "context", "create", "acme", "--domain", "example.org")
-    for login, name in ((ALICE, "Alice"), (BOB, "Bob")):
-        oxctl(server, "user", "create", login, "--name", name, "--password-stdin",
-              stdin=PASSWORD + "\n")
-    return server
-
-
-def session(login=ALICE):
-    s = requests.Session()
-    s.auth = (login, PASSWORD)
-    return s
+    return start_tenant(oxd_factory, [(ALICE, "Alice"), (BOB, "Bob")])
 
 
 def home(login=ALICE):
@@ -78,8 +64,7 @@ def transfer(server, src, dst, move=False, overwrite=None, login=ALICE):
 
 def client_uids(server, path):
     """The UIDs of the events python3-caldav finds in a calendar."""
-    client = caldav.DAVClient(url=server.url("/dav/"), username=ALICE, password=PASSWORD)
-    cal = client.calendar(url=server.url(path))
+    cal = caldav_client(server).calendar(url=server.url(path))
     return sorted(str(o.icalendar_component["uid"]) for o in cal.events())
 
 
@@ -95,22 +80,6 @@ def state(server, path):
         if not href.endswith("/"):
             out[href.rsplit("/", 1)[1]] = resp.find(".//D:getetag", NS).text
     return out
-
-
-SYNC = ('<D:sync-collection xmlns:D="DAV:"><D:sync-token>{}</D:sync-token>'
-        '<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>')
-
-
-def sync(server, path, token=""):
-    r = session().request("REPORT", server.url(path), data=SYNC.format(token), timeout=10)
-    assert r.status_code == 207, r.text
-    root = ET.fromstring(r.text)
-    changed = {}
-    for resp in root.findall("D:response", NS):
-        status = resp.find("D:status", NS)
-        changed[resp.find("D:href", NS).text.rsplit("/", 1)[1]] = (
-            "gone" if status is not None and "404" in status.text else "there")
-    return root.find("D:sync-token", NS).text, changed
 
 
 def test_copy_and_move_events(dav):

@@ -10,14 +10,11 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-import requests
 
-from conftest import FAST_HASH, run_oxctl as oxctl
+from davhelp import ALICE, caldav_client, session, start_tenant
 
 caldav = pytest.importorskip("caldav")
 
-ALICE = "alice@example.org"
-PASSWORD = "correct horse battery staple"
 UTC = datetime.timezone.utc
 NS = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav"}
 C = "urn:ietf:params:xml:ns:caldav"
@@ -75,17 +72,7 @@ HOURLY = vcalendar(
 
 @pytest.fixture
 def dav(oxd_factory):
-    server = oxd_factory(*FAST_HASH)
-    oxctl(server, "context", "create", "acme", "--domain", "example.org")
-    oxctl(server, "user", "create", ALICE, "--name", "Alice", "--time-zone", "Europe/Berlin",
-          "--password-stdin", stdin=PASSWORD + "\n")
-    return server
-
-
-def session():
-    s = requests.Session()
-    s.auth = (ALICE, PASSWORD)
-    return s
+    return start_tenant(oxd_factory, [(ALICE, "Alice", "--time-zone", "Europe/Berlin")])
 
 
 def home(server):
@@ -175,8 +162,7 @@ def components(text):
 
 
 def test_expand_with_python_caldav(dav):
-    principal = caldav.DAVClient(url=dav.url("/dav/"), username=ALICE,
-                                 password=PASSWORD).principal()
+    principal = caldav_client(dav).principal()
     cal = principal.make_calendar(name="Team")
     cal.save_event(WEEKLY)
     start = datetime.datetime(2024, 1, 1, tzinfo=UTC)

@@ -255,3 +255,212 @@ def test_outbox_refuses_bad_requests(dav):
     r = session(BOB).post(url(dav, ALICE, "outbox/"), data=freebusy_request(BOB, [CAROL]),
                           headers={"Content-Type": "text/calendar"}, timeout=10)
     assert r.status_code in (403, 404, 405)
+
+
+def schedule_status(text, address, prop="ATTENDEE"):
+    """The SCHEDULE-STATUS of the ATTENDEE (or ORGANIZER) line naming
+    address, None without one."""
+    unfolded = re.sub(r"\r?\n[ \t]", "", text)
+    for line in unfolded.splitlines():
+        if line.upper().startswith(prop) and line.lower().endswith("mailto:" + address):
+            m = re.search(r";SCHEDULE-STATUS=\"?([0-9.,]+)", line, re.I)
+            return m.group(1) if m else None
+    raise AssertionError(f"no {prop} {address} in {text}")
+
+
+def attendee_lines(text, address):
+    unfolded = re.sub(r"\r?\n[ \t]", "", text)
+    return [line for line in unfolded.splitlines()
+            if line.upper().startswith("ATTENDEE") and line.lower().endswith("mailto:" + address)]
+
+
+def propfind_schedule_tag(server, login, name):
+    body = ('<?xml version="1.0"?><D:propfind xmlns:D="DAV:" '
+            'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:schedule-tag/><D:getetag/>'
+            '</D:prop></D:propfind>')
+    r = session(login).request("PROPFIND", url(server, login, f"calendar/{name}"), data=body,
+                               headers={"Depth": "0", "Content-Type": "application/xml"},
+                               timeout=10)
+    assert r.status_code == 207, r.text
+    for propstat in ET.fromstring(r.content).iter("{DAV:}propstat"):
+        if " 200 " in propstat.findtext("D:status", namespaces=NS):
+            return propstat.findtext("D:prop/C:schedule-tag", namespaces=NS)
+    return None
+
+
+def test_schedule_tag_changes_only_with_consequential_changes(dav):
+    r = put(dav, ALICE, "tag-1.ics", event("tag-1", [BOB]))
+    alice_tag = r.headers["Schedule-Tag"]
+    assert re.fullmatch(r'"[0-9a-f]{32}"', alice_tag)
+    # GET, HEAD, PROPFIND and python3-caldav's load() all see it.
+    r = get(dav, ALICE, "tag-1.ics")
+    assert r.headers["Schedule-Tag"] == alice_tag
+    alice_etag = r.headers["ETag"]
+    assert session(ALICE).head(url(dav, ALICE, "calendar/tag-1.ics"),
+                               timeout=10).headers["Schedule-Tag"] == alice_tag
+    assert propfind_schedule_tag(dav, ALICE, "tag-1.ics") == alice_tag
+    href = f"/dav/calendars/{ALICE}/calendar/tag-1.ics"
+    body = ('<?xml version="1.0"?><C:calendar-multiget xmlns:D="DAV:" '
+            'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><C:schedule-tag/></D:prop>'
+            f'<D:href>{href}</D:href></C:calendar-multiget>')
+    r = session(ALICE).request("REPORT", url(dav, ALICE, "calendar/"), data=body,
+                               headers={"Depth": "1", "Content-Type": "application/xml"},
+                               timeout=10)
+    assert r.status_code == 207
+    assert ET.fromstring(r.content).findtext(".//C:schedule-tag", namespaces=NS) == alice_tag
+    client = caldav.DAVClient(url=dav.url("/dav/"), username=ALICE, password=PASSWORD)
+    obj = caldav.Event(client, url=url(dav, ALICE, "calendar/tag-1.ics")).load()
+    assert obj.props[caldav.elements.cdav.ScheduleTag.tag] == alice_tag
+
+    # Bob answers, conditional on the tag of his copy.
+    r = get(dav, BOB, "tag-1.ics")
+    bob_tag = r.headers["Schedule-Tag"]
+    accepted = r.text.replace("PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:" + BOB,
+                              "PARTSTAT=ACCEPTED:mailto:" + BOB)
+    r = session(BOB).put(url(dav, BOB, "calendar/tag-1.ics"), data=accepted.encode(),
+                         headers={"Content-Type": "text/calendar",
+                                  "If-Schedule-Tag-Match": bob_tag}, timeout=10)
+    assert r.status_code == 204, r.text
+    bob_answered_tag = r.headers["Schedule-Tag"]
+    assert bob_answered_tag != bob_tag
+
+    # Merging Bob's answer changed Alice's copy but not its Schedule-Tag.
+    r = get(dav, ALICE, "tag-1.ics")
+    assert partstat(r.text, BOB) == "ACCEPTED"
+    assert r.headers["ETag"] != alice_etag and r.headers["Schedule-Tag"] == alice_tag
+    # So Alice's client, holding the older version, still may write with
+    # If-Schedule-Tag-Match, where If-Match on its ETag fails.
+    moved = event("tag-1", [BOB], start="20300105T120000Z", end="20300105T130000Z")
+    r = session(ALICE).put(url(dav, ALICE, "calendar/tag-1.ics"), data=moved.encode(),
+                           headers={"Content-Type": "text/calendar", "If-Match": alice_etag},
+                           timeout=10)
+    assert r.status_code == 412
+    r = session(ALICE).put(url(dav, ALICE, "calendar/tag-1.ics"), data=moved.encode(),
+                           headers={"Content-Type": "text/calendar",
+                                    "If-Schedule-Tag-Match": alice_tag}, timeout=10)
+    assert r.status_code == 204, r.text
+    assert r.headers["Schedule-Tag"] != alice_tag
+
+    # The organizer's change is one Bob must see: his copy has a new tag,
+    # so his client's write based on the older one is refused, and so is
+    # a delete, and nothing changes.
+    r = get(dav, BOB, "tag-1.ics")
+    assert r.headers["Schedule-Tag"] not in (bob_tag, bob_answered_tag)
+    assert "T120000Z" in r.text
+    r = session(BOB).put(url(dav, BOB, "calendar/tag-1.ics"), data=accepted.encode(),
+                         headers={"Content-Type": "text/calendar",
+                                  "If-Schedule-Tag-Match": bob_answered_tag}, timeout=10)
+    assert r.status_code == 412
+    r = session(BOB).delete(url(dav, BOB, "calendar/tag-1.ics"),
+                            headers={"If-Schedule-Tag-Match": bob_answered_tag}, timeout=10)
+    assert r.status_code == 412
+    current = get(dav, BOB, "tag-1.ics")
+    assert "T120000Z" in current.text
+    r = session(BOB).delete(url(dav, BOB, "calendar/tag-1.ics"),
+                            headers={"If-Schedule-Tag-Match": current.headers["Schedule-Tag"]},
+                            timeout=10)
+    assert r.status_code == 204
+
+    # Objects without an ORGANIZER have no Schedule-Tag, so the condition
+    # never holds for them.
+    plain = event("tag-2", []).replace(f"ORGANIZER:mailto:{ALICE}\r\n", "").replace(
+        f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{ALICE}\r\n", "")
+    r = put(dav, ALICE, "tag-2.ics", plain)
+    assert "Schedule-Tag" not in r.headers and "ETag" in r.headers
+    assert "Schedule-Tag" not in get(dav, ALICE, "tag-2.ics").headers
+    assert propfind_schedule_tag(dav, ALICE, "tag-2.ics") is None
+    r = session(ALICE).put(url(dav, ALICE, "calendar/tag-2.ics"), data=plain.encode(),
+                           headers={"Content-Type": "text/calendar",
+                                    "If-Schedule-Tag-Match": '"x"'}, timeout=10)
+    assert r.status_code == 412
+
+
+def test_schedule_status_reports_each_delivery(dav):
+    external = "guest@elsewhere.example"
+    extra = "\r\n".join([
+        f"ATTENDEE;SCHEDULE-STATUS=1.2:mailto:{external}",
+        "ATTENDEE:mailto:nobody@example.org",
+        f"ATTENDEE;SCHEDULE-AGENT=CLIENT;SCHEDULE-STATUS=1.1:mailto:{CAROL}",
+        f"ATTENDEE;SCHEDULE-FORCE-SEND=REQUEST:mailto:{MALLORY}"])
+    # Bob's line claims a status the client cannot know: the server's wins.
+    text = event("stat-1", [BOB, ROOM], extra=extra).replace(
+        "RSVP=TRUE:mailto:" + BOB, "RSVP=TRUE;SCHEDULE-STATUS=5.3:mailto:" + BOB)
+    r = put(dav, ALICE, "stat-1.ics", text)
+    assert "ETag" not in r.headers  # the server changed what Alice stored
+    stored = get(dav, ALICE, "stat-1.ics").text
+    assert schedule_status(stored, BOB) == "1.2"  # in his inbox and calendar
+    assert schedule_status(stored, ROOM) == "1.2"
+    # Outside the server, with no iMIP sender configured: no way to send.
+    assert schedule_status(stored, external) == "5.2"
+    assert schedule_status(stored, MALLORY) == "5.2"  # another context is outside too
+    # An address of the context's own domain that names nobody.
+    assert schedule_status(stored, "nobody@example.org") == "3.7"
+    # The client schedules Carol itself, and reports on her itself.
+    assert schedule_status(stored, CAROL) == "1.1"
+    assert get(dav, CAROL, "stat-1.ics").status_code == 404
+    assert schedule_status(stored, ALICE) is None  # the organizer herself
+    assert "SCHEDULE-FORCE-SEND" not in stored.upper()
+    # What attendees get carries none of the organizer's scheduling
+    # parameters (RFC 6638 7.1-7.3).
+    copy = get(dav, BOB, "stat-1.ics").text
+    message = [t for _, t in inbox_messages(dav, BOB) if "UID:stat-1" in t][0]
+    for t in (copy, message):
+        assert "SCHEDULE-STATUS" not in t.upper() and "SCHEDULE-AGENT" not in t.upper()
+
+    # Bob's answer: the REPLY was delivered (on his ORGANIZER line), and
+    # Alice's copy says it came in (RFC 6638 4.2).
+    answered = copy.replace("PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:" + BOB,
+                            "PARTSTAT=DECLINED:mailto:" + BOB)
+    assert answered != copy
+    put(dav, BOB, "stat-1.ics", answered)
+    bobs = get(dav, BOB, "stat-1.ics").text
+    assert schedule_status(bobs, ALICE, "ORGANIZER") == "1.2"
+    assert schedule_status(get(dav, ALICE, "stat-1.ics").text, BOB) == "2.0"
+    # A status Bob's client makes up is not kept; the server's stays.
+    forged = bobs.replace(";SCHEDULE-STATUS=1.2", ";SCHEDULE-STATUS=5.1")
+    assert forged != bobs
+    put(dav, BOB, "stat-1.ics", forged)
+    assert schedule_status(get(dav, BOB, "stat-1.ics").text, ALICE, "ORGANIZER") == "1.2"
+
+    # SCHEDULE-FORCE-SEND=REPLY sends the unchanged answer again.
+    for href, t in inbox_messages(dav, ALICE):
+        assert session(ALICE).delete(dav.url(href), timeout=10).status_code == 204
+    put(dav, BOB, "stat-1.ics", bobs)
+    assert inbox_messages(dav, ALICE) == []  # nothing changed, nothing sent
+    forced = re.sub(r"ORGANIZER[^:]*:mailto:" + re.escape(ALICE),
+                    "ORGANIZER;SCHEDULE-FORCE-SEND=REPLY:mailto:" + ALICE, bobs)
+    put(dav, BOB, "stat-1.ics", forced)
+    replies = [t for _, t in inbox_messages(dav, ALICE)]
+    assert len(replies) == 1 and "METHOD:REPLY" in replies[0]
+    assert partstat(replies[0], BOB) == "DECLINED"
+    assert "SCHEDULE-FORCE-SEND" not in get(dav, BOB, "stat-1.ics").text.upper()
+
+
+def test_group_attendee_invites_its_members(dav):
+    oxctl(dav, "group", "create", "acme", "team")
+    for login in (ALICE, BOB, CAROL):
+        oxctl(dav, "group", "add", "acme", "team", login)
+    group = "ATTENDEE;CUTYPE=GROUP;ROLE=OPT-PARTICIPANT;RSVP=TRUE:mailto:team@example.org"
+    put(dav, ALICE, "grp-1.ics", event("grp-1", [BOB], extra=group))
+    stored = get(dav, ALICE, "grp-1.ics").text
+    # Carol came in through the group; Bob was invited already and Alice
+    # organizes, so neither is added again.
+    carol = attendee_lines(stored, CAROL)
+    assert len(carol) == 1
+    assert 'MEMBER="mailto:team@example.org"' in carol[0]
+    assert "CUTYPE=INDIVIDUAL" in carol[0] and "ROLE=OPT-PARTICIPANT" in carol[0]
+    assert partstat(stored, CAROL) == "NEEDS-ACTION"
+    assert len(attendee_lines(stored, BOB)) == 1 and len(attendee_lines(stored, ALICE)) == 1
+    assert schedule_status(stored, "team@example.org") == "1.2"
+    assert schedule_status(stored, CAROL) == "1.2"
+    # Carol has the invitation like any attendee, and answers like one.
+    assert any("UID:grp-1" in t for _, t in inbox_messages(dav, CAROL))
+    copy = re.sub(r"\r?\n[ \t]", "", get(dav, CAROL, "grp-1.ics").text)
+    line = attendee_lines(copy, CAROL)[0]
+    put(dav, CAROL, "grp-1.ics",
+        copy.replace(line, line.replace("PARTSTAT=NEEDS-ACTION", "PARTSTAT=ACCEPTED")))
+    assert partstat(get(dav, ALICE, "grp-1.ics").text, CAROL) == "ACCEPTED"
+
+    # A group name that is no group is nobody.
+    put(dav, ALICE, "grp-2.ics", event("grp-2", [], extra=group.replace("team@", "noteam@")))
+    assert schedule_status(get(dav, ALICE, "grp-2.ics").text, "noteam@example.org") == "3.7"

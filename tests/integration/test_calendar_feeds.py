@@ -8,18 +8,15 @@ that never holds a token.
 """
 import json
 import re
-import subprocess
 
 import pytest
 import requests
 
-from conftest import FAST_HASH, OXCTL, run_oxctl as oxctl
+from conftest import oxctl_result as ctl, run_oxctl as oxctl
+from davhelp import ALICE, BOB, PASSWORD, browser_session as browser, start_tenant
 
 icalendar = pytest.importorskip("icalendar")
 
-ALICE = "alice@example.org"
-BOB = "bob@example.org"
-PASSWORD = "correct horse battery staple"
 TOKEN_RE = re.compile(r"/feeds/ics/([A-Za-z0-9_-]{43})$")
 
 
@@ -32,20 +29,7 @@ def event(uid, summary, start="20240105T100000Z", end="20240105T110000Z"):
 
 @pytest.fixture
 def server(oxd_factory):
-    srv = oxd_factory(*FAST_HASH)
-    oxctl(srv, "context", "create", "acme", "--domain", "example.org")
-    for login, name in ((ALICE, "Alice"), (BOB, "Bob")):
-        oxctl(srv, "user", "create", login, "--name", name, "--password-stdin",
-              stdin=PASSWORD + "\n")
-    return srv
-
-
-def ctl(server, *args):
-    """oxctl with its exit code, for refusals."""
-    argv = [OXCTL, "--data", server.data_dir]
-    for s in FAST_HASH:
-        argv += ["--set", s]
-    return subprocess.run(argv + list(args), capture_output=True, text=True, timeout=30)
+    return start_tenant(oxd_factory, [(ALICE, "Alice"), (BOB, "Bob")])
 
 
 def calendar_id(server, login=ALICE):
@@ -59,15 +43,6 @@ def put(server, name, text, login=ALICE, calendar="calendar"):
                      data=text.encode(), auth=(login, PASSWORD),
                      headers={"Content-Type": "text/calendar"}, timeout=10)
     assert r.status_code in (201, 204), r.text
-
-
-def browser(server, login=ALICE):
-    """A logged-in browser session and its CSRF token."""
-    s = requests.Session()
-    r = s.post(server.url("/api/login"), json={"login": login, "password": PASSWORD},
-               timeout=10)
-    assert r.status_code == 200, r.text
-    return s, r.json()["csrf"]
 
 
 def fetch(server, path, **kw):

@@ -13,13 +13,11 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from conftest import FIXTURES, FAST_HASH, run_oxctl as oxctl
+from conftest import FIXTURES, run_oxctl as oxctl
+from davhelp import (ALICE, BOB, XML, responses, session, start_tenant,
+                     sync_collection as sync)
 
-ALICE = "alice@example.org"
-BOB = "bob@example.org"
-PASSWORD = "correct horse battery staple"
 NS = {"D": "DAV:", "CR": "urn:ietf:params:xml:ns:carddav", "CS": "http://calendarserver.org/ns/"}
-XML = {"Content-Type": "application/xml; charset=utf-8"}
 VCARD = {"Content-Type": "text/vcard; charset=utf-8"}
 
 JANE = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:jane-1@example.org\r\nFN:Jane Müller\r\n"
@@ -34,18 +32,7 @@ NO_UID = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Nobody\r\nN:;Nobody;;;\r\nEND:VCARD\r
 
 @pytest.fixture
 def dav(oxd_factory):
-    server = oxd_factory(*FAST_HASH)
-    oxctl(server, "context", "create", "acme", "--domain", "example.org")
-    for login, name in ((ALICE, "Alice Liddell"), (BOB, "Bob Builder")):
-        oxctl(server, "user", "create", login, "--name", name, "--password-stdin",
-              stdin=PASSWORD + "\n")
-    return server
-
-
-def session(login=ALICE):
-    s = requests.Session()
-    s.auth = (login, PASSWORD)
-    return s
+    return start_tenant(oxd_factory, [(ALICE, "Alice Liddell"), (BOB, "Bob Builder")])
 
 
 def propfind(server, path, props, depth="0", login=ALICE):
@@ -56,12 +43,6 @@ def propfind(server, path, props, depth="0", login=ALICE):
     r = session(login).request("PROPFIND", server.url(path), data=body,
                                headers={**XML, "Depth": depth}, timeout=10)
     return r
-
-
-def responses(text):
-    """href -> the response element of a multistatus."""
-    root = ET.fromstring(text)
-    return {r.find("D:href", NS).text: r for r in root.findall("D:response", NS)}
 
 
 def home(server):
@@ -394,21 +375,6 @@ def names_as(server, book, login):
     r = propfind(server, book, ["D:getetag"], depth="1", login=login)
     assert r.status_code == 207
     return [h.rsplit("/", 1)[1] for h in responses(r.text) if not h.endswith("/")]
-
-
-def sync(server, book, token=""):
-    body = ('<?xml version="1.0" encoding="utf-8"?><D:sync-collection xmlns:D="DAV:">'
-            f"<D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level>"
-            "<D:prop><D:getetag/></D:prop></D:sync-collection>")
-    r = session().request("REPORT", server.url(book), data=body, headers=XML, timeout=10)
-    assert r.status_code == 207, r.text
-    root = ET.fromstring(r.text)
-    changed = {}
-    for resp in root.findall("D:response", NS):
-        status = resp.find("D:status", NS)
-        changed[resp.find("D:href", NS).text.rsplit("/", 1)[1]] = (
-            "gone" if status is not None and "404" in status.text else "there")
-    return root.find("D:sync-token", NS).text, changed
 
 
 def test_sync_collection(dav):

@@ -9,17 +9,14 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-import requests
 
-from conftest import FAST_HASH, run_oxctl as oxctl
+from conftest import run_oxctl as oxctl
+from davhelp import (ALICE, BOB, XML, create_users, responses, session, start_tenant,
+                     sync_collection as sync)
 
-ALICE = "alice@example.org"
-BOB = "bob@example.org"
-PASSWORD = "correct horse battery staple"
 CR = "urn:ietf:params:xml:ns:carddav"
 NS = {"D": "DAV:", "CR": CR, "CS": "http://calendarserver.org/ns/",
       "S": "http://sabredav.org/ns", "X": "urn:x-test"}
-XML = {"Content-Type": "application/xml; charset=utf-8"}
 VCARD = {"Content-Type": "text/vcard; charset=utf-8"}
 HOME = f"/dav/addressbooks/{ALICE}/"
 
@@ -37,18 +34,7 @@ ANNA = ("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:anna-1@example.org\r\nFN:Anna Berg\r\
 
 @pytest.fixture
 def dav(oxd_factory):
-    server = oxd_factory(*FAST_HASH)
-    oxctl(server, "context", "create", "acme", "--domain", "example.org")
-    for login, name in ((ALICE, "Alice Liddell"), (BOB, "Bob Builder")):
-        oxctl(server, "user", "create", login, "--name", name, "--password-stdin",
-              stdin=PASSWORD + "\n")
-    return server
-
-
-def session(login=ALICE):
-    s = requests.Session()
-    s.auth = (login, PASSWORD)
-    return s
+    return start_tenant(oxd_factory, [(ALICE, "Alice Liddell"), (BOB, "Bob Builder")])
 
 
 def request(server, method, path, body=None, login=ALICE, headers=None):
@@ -74,11 +60,6 @@ def put(server, path, text, login=ALICE):
     return r.headers.get("ETag")
 
 
-def responses(text):
-    root = ET.fromstring(text)
-    return {r.find("D:href", NS).text: r for r in root.findall("D:response", NS)}
-
-
 def propfind(server, path, props, depth="0", login=ALICE):
     body = (f'<D:propfind xmlns:D="DAV:" xmlns:CR="{CR}" xmlns:X="urn:x-test"><D:prop>'
             + "".join(f"<{p}/>" for p in props) + "</D:prop></D:propfind>")
@@ -101,21 +82,6 @@ def names(server, book, login=ALICE):
     r = propfind(server, book, ["D:getetag"], depth="1", login=login)
     assert r.status_code == 207, r.text
     return sorted(h.rsplit("/", 1)[1] for h in responses(r.text) if not h.endswith("/"))
-
-
-def sync(server, book, token=""):
-    body = ('<D:sync-collection xmlns:D="DAV:">'
-            f"<D:sync-token>{token}</D:sync-token><D:sync-level>1</D:sync-level>"
-            "<D:prop><D:getetag/></D:prop></D:sync-collection>")
-    r = request(server, "REPORT", book, body, headers=XML)
-    assert r.status_code == 207, r.text
-    root = ET.fromstring(r.text)
-    changed = {}
-    for resp in root.findall("D:response", NS):
-        status = resp.find("D:status", NS)
-        changed[resp.find("D:href", NS).text.rsplit("/", 1)[1]] = (
-            "gone" if status is not None and "404" in status.text else "there")
-    return root.find("D:sync-token", NS).text, changed
 
 
 # --- GET of a whole address book ---
@@ -170,8 +136,7 @@ def test_get_global_address_book(dav):
     assert f"EMAIL;PREF=1:{BOB}" in g.text and f"EMAIL;PREF=1:{ALICE}" in g.text
     etag = g.headers["ETag"]
     assert session().get(dav.url(HOME + "gab/"), timeout=10).headers["ETag"] == etag
-    oxctl(dav, "user", "create", "carol@example.org", "--name", "Carol", "--password-stdin",
-          stdin=PASSWORD + "\n")
+    create_users(dav, [("carol@example.org", "Carol")])
     g2 = session().get(dav.url(HOME + "gab/"), timeout=10)
     assert g2.headers["ETag"] != etag and "FN:Carol" in g2.text
 

@@ -11,60 +11,35 @@ would; ACL bodies and the other requests are raw XML over requests.
 One server serves the whole module (users are made once); every test
 works on folders of its own.
 """
-import shutil
-import signal
-import tempfile
 import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
-import requests
 
-from conftest import FAST_HASH, Oxd, run_oxctl as oxctl
+from conftest import FAST_HASH, module_oxd, run_oxctl as oxctl
+from davhelp import ALICE, BOB, XML, caldav_client as client, create_users, session
 
 caldav = pytest.importorskip("caldav")
 
-ALICE = "alice@example.org"
-BOB = "bob@example.org"
 CAROL = "carol@example.org"
 DAVE = "dave@example.org"
 EVE = "eve@other.org"
-PASSWORD = "correct horse battery staple"
 NS = {"D": "DAV:", "C": "urn:ietf:params:xml:ns:caldav",
       "CR": "urn:ietf:params:xml:ns:carddav", "CS": "http://calendarserver.org/ns/"}
-XML = {"Content-Type": "application/xml; charset=utf-8"}
 
 
 @pytest.fixture(scope="module")
 def dav():
-    data_dir = tempfile.mkdtemp(prefix="oxd-sharing-")
-    server = Oxd(data_dir, list(FAST_HASH))
-    try:
+    with module_oxd("oxd-sharing-", *FAST_HASH) as server:
         oxctl(server, "context", "create", "acme", "--domain", "example.org")
         oxctl(server, "context", "create", "other", "--domain", "other.org")
-        for login, name in ((ALICE, "Alice Liddell"), (BOB, "Bob Builder"),
-                            (CAROL, "Carol Singer"), (DAVE, "Dave Nobody"),
-                            (EVE, "Eve Outsider")):
-            oxctl(server, "user", "create", login, "--name", name, "--password-stdin",
-                  stdin=PASSWORD + "\n")
+        create_users(server, [(ALICE, "Alice Liddell"), (BOB, "Bob Builder"),
+                              (CAROL, "Carol Singer"), (DAVE, "Dave Nobody"),
+                              (EVE, "Eve Outsider")])
         oxctl(server, "user", "alias", "add", BOB, "builder@example.org")
         oxctl(server, "group", "create", "acme", "team")
         oxctl(server, "group", "add", "acme", "team", CAROL)
         yield server
-    finally:
-        code = server.stop()
-        log = server.read_log()
-        shutil.rmtree(data_dir, ignore_errors=True)
-        assert "ERROR: AddressSanitizer" not in log, log[-4000:]
-        assert "ERROR: LeakSanitizer" not in log, log[-4000:]
-        assert "runtime error:" not in log, log[-4000:]
-        assert code in (0, None) or code == -signal.SIGKILL, f"oxd exit {code}:\n{log[-4000:]}"
-
-
-def session(login=ALICE):
-    s = requests.Session()
-    s.auth = (login, PASSWORD)
-    return s
 
 
 def request(server, method, path, login=ALICE, **kw):
@@ -151,10 +126,6 @@ END:VCALENDAR
 
 def event(uid, summary="Lunch"):
     return LUNCH.format(uid=uid, summary=summary)
-
-
-def client(server, login=ALICE):
-    return caldav.DAVClient(url=server.url("/dav/"), username=login, password=PASSWORD)
 
 
 def new_calendar(server, name):

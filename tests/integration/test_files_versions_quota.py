@@ -6,7 +6,11 @@ the folder permissions deciding (a viewer lists but cannot restore).
 Quotas: a PUT, COPY or restore over the user's or the context's quota is
 507 with DAV:quota-not-exceeded (RFC 4331 6) and leaves the document and
 the blob store as they were; deleting frees space; the RFC 4331 properties
-and `oxctl user show` report the usage.
+and `oxctl user show` report the usage; `oxctl user set --quota` changes a
+quota, also below the usage (writes are then refused).
+Blob collection: `oxctl file gc` and oxd's timer (files.blob_gc_interval)
+delete the contents of deleted documents once files.blob_gc_grace has passed,
+keep what a document still holds, and never take an upload in progress.
 """
 import hashlib
 import http.client
@@ -14,6 +18,7 @@ import json
 import os
 import sqlite3
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -29,8 +34,8 @@ EXIT_INVALID, EXIT_NOT_FOUND, EXIT_PERM, EXIT_LIMIT = 3, 4, 6, 8
 DAV = "{DAV:}"
 
 
-def make_server(oxd_factory, context_quota=None, quotas=None):
-    server = oxd_factory(*FAST_HASH)
+def make_server(oxd_factory, context_quota=None, quotas=None, sets=()):
+    server = oxd_factory(*FAST_HASH, *sets)
     args = ["context", "create", "acme", "--domain", "example.org"]
     if context_quota:
         args += ["--quota", context_quota]
@@ -453,3 +458,143 @@ def test_context_quota_holds_for_all_its_users(oxd_factory):
     assert basic().delete(dav_url(server, "Documents/a.txt"), timeout=10).status_code == 204
     put(server, "Documents/b.txt", b"b" * 40, login=BOB, owner=BOB)
     assert used_bytes(server, BOB) == 40 and used_bytes(server) == 0
+
+
+def test_quota_changed_by_oxctl(server):
+    put(server, "Documents/a.txt", b"a" * 60)
+    out = oxctl(server, "user", "set", ALICE, "--quota", "50")
+    assert out.splitlines() == [
+        f"quota of {ALICE} set to 50 bytes (50 bytes); 60 bytes in use",
+        "that is below what is in use: nothing is deleted, but writes are refused "
+        "(HTTP 507) until 10 bytes are freed"]
+    shown = json.loads(oxctl(server, "user", "show", ALICE, "--json"))
+    assert shown["quota_bytes"] == 50 and shown["used_bytes"] == 60
+    entry = json.loads(oxctl(server, "audit", "list", "--limit", "1", "--json"))[0]
+    assert entry["action"] == "user.set" and entry["target"] == ALICE
+    assert "quota_bytes=50" in entry["detail"]
+    # Over the lowered quota: nothing is added, nothing is taken away.
+    assert_quota_refused(basic().put(dav_url(server, "Documents/b.txt"), data=b"b",
+                                     timeout=10))
+    assert basic().get(dav_url(server, "Documents/a.txt"), timeout=10).content == b"a" * 60
+    assert quota_props(server, "Documents/") == {"quota-used-bytes": 60,
+                                                 "quota-available-bytes": 0}
+    # Deleting makes room again.
+    assert basic().delete(dav_url(server, "Documents/a.txt"), timeout=10).status_code == 204
+    put(server, "Documents/b.txt", b"b" * 50)
+    assert_quota_refused(basic().put(dav_url(server, "Documents/c.txt"), data=b"c",
+                                     timeout=10))
+    out = oxctl(server, "user", "set", ALICE, "--quota", "none")
+    assert out == f"{ALICE} has no quota now (50 bytes in use)\n"
+    assert json.loads(oxctl(server, "user", "show", ALICE, "--json"))["quota_bytes"] == 0
+    put(server, "Documents/c.txt", b"c" * 1000)
+    oxctl(server, "user", "set", ALICE, "--quota", "1k")
+    assert quota_props(server, "Documents/") == {"quota-used-bytes": 1050,
+                                                 "quota-available-bytes": 0}
+
+    for code, args in [
+        (EXIT_NOT_FOUND, ["nobody@example.org", "--quota", "1g"]),
+        (EXIT_INVALID, [ALICE, "--quota", "-5"]),
+        (EXIT_INVALID, [ALICE, "--quota", "lots"]),
+        (2, [ALICE]),
+    ]:
+        r = ctl(server, "user", "set", *args)
+        assert r.returncode == code, (args, r.stderr)
+        assert r.stderr.startswith("oxctl: ")
+    assert json.loads(oxctl(server, "user", "show", ALICE, "--json"))["quota_bytes"] == 1024
+
+
+def blob_file(server, data):
+    digest = hashlib.sha256(data).hexdigest()
+    return os.path.join(server.data_dir, "blobs", digest[:2], digest)
+
+
+def test_oxctl_file_gc_removes_what_no_document_holds(server):
+    gone, kept, shared = b"deleted document", b"still here", b"in two documents"
+    put(server, "Documents/gone.txt", gone)
+    put(server, "Documents/kept.txt", b"old version")
+    put(server, "Documents/kept.txt", kept)
+    put(server, "Documents/one.txt", shared)
+    put(server, "Documents/two.txt", shared)
+    for name in ("gone.txt", "two.txt"):
+        assert basic().delete(dav_url(server, f"Documents/{name}"), timeout=10).status_code == 204
+    assert blob_refs(server, gone) == 0 and os.path.exists(blob_file(server, gone))
+
+    # Within the grace period (default 1h) nothing goes.
+    assert oxctl(server, "file", "gc") == (
+        "removed 0 unreferenced blobs (0 bytes) and 0 temporary leftovers\n")
+    assert os.path.exists(blob_file(server, gone))
+
+    time.sleep(2.1)  # past a grace of 1 s, counted in whole seconds
+    out = oxctl(server, "--set", "files.blob_gc_grace=1s", "file", "gc")
+    assert out == f"removed 1 unreferenced blob ({len(gone)} bytes) and 0 temporary leftovers\n"
+    assert blob_refs(server, gone) is None and not os.path.exists(blob_file(server, gone))
+    for data in (kept, b"old version", shared):
+        assert os.path.exists(blob_file(server, data))
+    assert basic().get(dav_url(server, "Documents/one.txt"), timeout=10).content == shared
+    r = content(basic(), server, doc_path("kept.txt"), 1)
+    assert r.status_code == 200 and r.content == b"old version"
+    out = json.loads(oxctl(server, "--set", "files.blob_gc_grace=1s", "file", "gc", "--json"))
+    assert out == {"blobs": 0, "bytes": 0, "temporaries": 0}
+
+
+def gc_runs(server):
+    return [line for line in server.read_log().splitlines() if "event=blob_gc " in line]
+
+
+def wait_for(predicate, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return predicate()
+
+
+@pytest.fixture
+def gc_server(oxd_factory):
+    return make_server(oxd_factory, sets=("files.blob_gc_interval=1s",
+                                          "files.blob_gc_grace=1s"))
+
+
+def test_timer_collects_deleted_documents(gc_server):
+    server = gc_server
+    gone, kept = b"collected by the timer", b"kept by its document"
+    put(server, "Documents/gone.txt", gone)
+    put(server, "Documents/kept.txt", kept)
+    assert basic().delete(dav_url(server, "Documents/gone.txt"), timeout=10).status_code == 204
+    assert wait_for(lambda: not os.path.exists(blob_file(server, gone)))
+    assert blob_refs(server, gone) is None
+    assert os.path.exists(blob_file(server, kept))
+    assert basic().get(dav_url(server, "Documents/kept.txt"), timeout=10).content == kept
+    # One line per run, with what it removed.
+    assert wait_for(lambda: any(f"blobs=1 bytes={len(gone)} " in line
+                                for line in gc_runs(server)))
+    assert all("temporaries=" in line and "ms=" in line for line in gc_runs(server))
+    assert "blob_gc_grace_short" in server.read_log()
+
+
+def test_timer_spares_an_upload_in_progress(gc_server):
+    """An upload that makes progress more often than the grace period
+    lasts across several runs and is stored whole."""
+    server = gc_server
+    pieces = [bytes([65 + i]) * 1000 for i in range(7)]
+    auth = requests.auth._basic_auth_str(ALICE, PASSWORD)
+    sock = server.connect()
+    try:
+        sock.sendall((f"PUT /dav/files/{ALICE}/Documents/slow.bin HTTP/1.1\r\n"
+                      f"Host: 127.0.0.1\r\nAuthorization: {auth}\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n").encode())
+        runs_before = len(gc_runs(server))
+        for piece in pieces:
+            sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            time.sleep(0.5)
+        runs_during = len(gc_runs(server)) - runs_before
+        sock.sendall(b"0\r\n\r\n")
+        status, _, _ = read_response(sock)
+    finally:
+        sock.close()
+    assert runs_during >= 2
+    assert status == 201
+    got = basic().get(dav_url(server, "Documents/slow.bin"), timeout=10).content
+    assert got == b"".join(pieces)
+    assert blob_temporaries(server) == []

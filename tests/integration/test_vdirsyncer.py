@@ -22,65 +22,15 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from conftest import FAST_HASH, run_oxctl as oxctl
+from davhelp import ALICE, LUNCH, PASSWORD, TODO, WEEKLY, session, start_tenant
 
 VDIRSYNCER = shutil.which("vdirsyncer") or "/usr/bin/vdirsyncer"
 if not os.path.exists(VDIRSYNCER):
     pytest.skip("vdirsyncer is not installed (scripts/install-deps)", allow_module_level=True)
 
-ALICE = "alice@example.org"
-PASSWORD = "correct horse battery staple"
 NS = {"D": "DAV:"}
 CAL = f"/dav/calendars/{ALICE}/calendar/"
 BOOK = f"/dav/addressbooks/{ALICE}/contacts/"
-
-WEEKLY = """BEGIN:VCALENDAR
-VERSION:2.0
-PRODID:-//OX Server tests//EN
-BEGIN:VEVENT
-UID:weekly-1@example.org
-DTSTAMP:20240101T000000Z
-DTSTART:20240105T100000Z
-DTEND:20240105T110000Z
-SUMMARY:Weekly sync
-RRULE:FREQ=WEEKLY;COUNT=20
-EXDATE:20240112T100000Z
-END:VEVENT
-BEGIN:VEVENT
-UID:weekly-1@example.org
-DTSTAMP:20240101T000000Z
-RECURRENCE-ID:20240119T100000Z
-DTSTART:20240320T150000Z
-DTEND:20240320T160000Z
-SUMMARY:Weekly sync (moved out of January)
-END:VEVENT
-END:VCALENDAR
-"""
-
-LUNCH = """BEGIN:VCALENDAR
-VERSION:2.0
-PRODID:-//OX Server tests//EN
-BEGIN:VEVENT
-UID:lunch-1@example.org
-DTSTAMP:20240101T000000Z
-DTSTART:20240215T120000Z
-DTEND:20240215T130000Z
-SUMMARY:Lunch in February
-END:VEVENT
-END:VCALENDAR
-"""
-
-TODO = """BEGIN:VCALENDAR
-VERSION:2.0
-PRODID:-//OX Server tests//EN
-BEGIN:VTODO
-UID:todo-1@example.org
-DTSTAMP:20240101T000000Z
-DUE:20240210T170000Z
-SUMMARY:File the report
-END:VTODO
-END:VCALENDAR
-"""
 
 LOCAL_EVENT = """BEGIN:VCALENDAR
 VERSION:2.0
@@ -153,12 +103,6 @@ type = "filesystem"
 path = "{tmp}/card/"
 fileext = ".vcf"
 """
-
-
-def session():
-    s = requests.Session()
-    s.auth = (ALICE, PASSWORD)
-    return s
 
 
 def server_put(server, path, text, headers=None):
@@ -296,10 +240,7 @@ class Sync:
 
 @pytest.fixture
 def dav(oxd_factory):
-    server = oxd_factory(*FAST_HASH)
-    oxctl(server, "context", "create", "acme", "--domain", "example.org")
-    oxctl(server, "user", "create", ALICE, "--name", "Alice", "--password-stdin",
-          stdin=PASSWORD + "\n")
+    server = start_tenant(oxd_factory, [(ALICE, "Alice")])
     for path, text in SERVER_ITEMS.items():
         r = server_put(server, requests.utils.quote(path), text)
         assert r.status_code == 201, (path, r.status_code, r.text)

@@ -1,6 +1,7 @@
 #include "store-fixture.h"
 
 #include "core/error.h"
+#include "directory/directory.h"
 #include "store/blob.h"
 
 #include <stdlib.h>
@@ -94,6 +95,25 @@ bool store_fixture_skip(struct store_fixture *f)
 		return false;
 	g_test_skip("no PostgreSQL server (scripts/run-tests runs this under pg_virtualenv)");
 	return true;
+}
+
+int64_t store_fixture_user(struct store *s, const char *login)
+{
+	struct ox_error err = {0};
+	struct user_create spec = {.login = login, .display_name = login, .password = "pw"};
+	int64_t id = 0;
+	if (user_create(s, &spec, &id, &err) < 0)
+		g_error("user_create %s: %s", login, err.message);
+	return id;
+}
+
+void store_fixture_alice_bob(struct store *s, int64_t *alice_r, int64_t *bob_r)
+{
+	struct ox_error err = {0};
+	if (context_create(s, "acme", "example.org", 0, NULL, &err) < 0)
+		g_error("context_create: %s", err.message);
+	*alice_r = store_fixture_user(s, "alice@example.org");
+	*bob_r = store_fixture_user(s, "bob@example.org");
 }
 
 void store_fixture_add(const char *prefix, const char *name,

@@ -20,6 +20,11 @@ bool store_fixture_skip(struct store_fixture *f);
 /* Every row of every table as text, to prove a failed call changed
  * nothing. Caller frees. */
 char *store_fixture_snapshot(struct store *s);
+/* A user of the context that owns the login's domain, with the login as
+ * display name and password "pw": its principal id. Aborts on failure. */
+int64_t store_fixture_user(struct store *s, const char *login);
+/* Context "acme" (example.org) with alice@example.org and bob@example.org. */
+void store_fixture_alice_bob(struct store *s, int64_t *alice_r, int64_t *bob_r);
 /* Adds one case per driver: /PREFIX/sqlite/NAME and /PREFIX/postgres/NAME. */
 void store_fixture_add(const char *prefix, const char *name,
                        void (*fn)(struct store_fixture *, gconstpointer));

@@ -81,8 +81,9 @@ static bool blob_there(struct store *s, const char *hash)
 static void collect(struct store *s)
 {
 	struct ox_error err = {0};
+	struct blob_gc_result result;
 	/* A negative grace takes blobs finished this very second too. */
-	g_assert_cmpint(blob_gc(s, -1, &err), >=, 0);
+	g_assert_cmpint(blob_gc(s, -1, NULL, &result, &err), ==, 0);
 }
 
 static void test_user_delete(struct store_fixture *f, gconstpointer driver)
@@ -671,6 +672,145 @@ static void test_max_versions(struct store_fixture *f, gconstpointer driver)
 	g_assert_cmpint(err.code, ==, OX_ERR_NOT_FOUND);
 }
 
+/* files.* settings for the cases that need them: defaults but for `set`
+ * (NULL: none). */
+static void configure_files(const char *set)
+{
+	const char *sets[] = {set, NULL};
+	char *error = NULL;
+	struct ox_config *cfg = ox_config_load(NULL, sets, &error);
+	g_assert_nonnull(cfg);
+	files_configure(cfg);
+	ox_config_free(&cfg);
+}
+
+/* Every blob as if written `age` seconds ago. */
+static void age_blobs(struct store *s, int64_t age)
+{
+	struct ox_error err = {0};
+	char *sql = g_strdup_printf("UPDATE blobs SET created = created - %" G_GINT64_FORMAT, age);
+	g_assert_cmpint(store_exec(s, sql, &err), ==, 0);
+	g_free(sql);
+}
+
+/* What files_gc() deletes: the blobs of a deleted document and of a
+ * version pruned by files.max_versions, once files.blob_gc_grace has
+ * passed; what it keeps: every version's blob (current and older), a
+ * blob another document still holds, and an unreferenced blob younger
+ * than the grace (an upload that has not recorded its version yet). */
+static void test_gc(struct store_fixture *f, gconstpointer driver)
+{
+	if (store_fixture_skip(f))
+		return;
+	struct ox_error err = {0};
+	g_assert_cmpint(context_create(S(f), "acme", "acme.example", 0, NULL, &err), ==, 0);
+	int64_t alice = make_user(S(f), ALICE);
+	configure_files("files.max_versions=2");
+	g_assert_cmpint(files_gc_grace_seconds(), ==, 3600); /* the default */
+	const char *a = "/" ALICE "/Documents/a.txt";
+	put_path(S(f), alice, a, "v1 of a");
+	put_path(S(f), alice, a, "v2 of a!");
+	put_path(S(f), alice, a, "v3 of a!!"); /* prunes v1 */
+	put_path(S(f), alice, "/" ALICE "/Documents/b.txt", "b's bytes");
+	put_path(S(f), alice, "/" ALICE "/Documents/c.txt", "shared bytes");
+	put_path(S(f), alice, "/" ALICE "/Documents/d.txt", "shared bytes");
+	struct files_entry e;
+	for (const char *const *gone = (const char *const[]){"b.txt", "d.txt", NULL}; *gone != NULL;
+	     gone++) {
+		char *path = g_strconcat("/" ALICE "/Documents/", *gone, NULL);
+		g_assert_cmpint(resolve(S(f), alice, path, &e), ==, 1);
+		g_assert_cmpint(files_delete(S(f), alice, &e, &err), ==, 0);
+		files_entry_clear(&e);
+		g_free(path);
+	}
+	g_assert_cmpint(refcount_of(S(f), "v1 of a"), ==, 0);
+	g_assert_cmpint(refcount_of(S(f), "b's bytes"), ==, 0);
+
+	/* Within the grace period nothing goes. */
+	struct blob_gc_result result;
+	g_assert_cmpint(files_gc(S(f), NULL, &result, &err), ==, 0);
+	g_assert_cmpint(result.blobs, ==, 0);
+	g_assert_cmpint(refcount_of(S(f), "v1 of a"), ==, 0);
+
+	age_blobs(S(f), 2 * 3600);
+	char young[BLOB_HASH_LEN + 1];
+	struct blob_writer *w = blob_write_begin(S(f), &err);
+	g_assert_nonnull(w);
+	g_assert_cmpint(blob_write(w, "not recorded yet", 16, &err), ==, 0);
+	g_assert_cmpint(blob_write_finish(&w, young, NULL, &err), ==, 0);
+	g_assert_cmpint(files_gc(S(f), NULL, &result, &err), ==, 0);
+	g_assert_cmpint(result.blobs, ==, 2);
+	g_assert_cmpint(result.bytes, ==, 7 + 9);
+	g_assert_cmpint(refcount_of(S(f), "v1 of a"), ==, -1);
+	g_assert_cmpint(refcount_of(S(f), "b's bytes"), ==, -1);
+	g_assert_cmpint(refcount_of(S(f), "v2 of a!"), ==, 1);
+	g_assert_cmpint(refcount_of(S(f), "v3 of a!!"), ==, 1);
+	g_assert_cmpint(refcount_of(S(f), "shared bytes"), ==, 1);
+	g_assert_cmpint(refcount_of(S(f), "not recorded yet"), ==, 0);
+
+	/* The versions kept still read and restore. */
+	int current = 0;
+	char *list = versions_of(S(f), alice, a, &current);
+	g_assert_cmpstr(list, ==, "3,2");
+	g_free(list);
+	g_assert_cmpint(restore(S(f), alice, a, 2, &err), ==, 0);
+	char *now = content_of(S(f), alice, a);
+	g_assert_cmpstr(now, ==, "v2 of a!");
+	g_free(now);
+	now = content_of(S(f), alice, "/" ALICE "/Documents/c.txt");
+	g_assert_cmpstr(now, ==, "shared bytes");
+	g_free(now);
+	configure_files(NULL);
+}
+
+/* A quota changed after creation: one below the usage is accepted and
+ * deletes nothing, writes are refused until deletions make room, and
+ * none (0) lifts it. Inside a transaction that rolls back it changes
+ * nothing. */
+static void test_set_user_quota(struct store_fixture *f, gconstpointer driver)
+{
+	if (store_fixture_skip(f))
+		return;
+	struct ox_error err = {0};
+	g_assert_cmpint(context_create(S(f), "acme", "acme.example", 0, NULL, &err), ==, 0);
+	int64_t alice = make_user(S(f), ALICE);
+	const char *a = "/" ALICE "/Documents/a.txt", *b = "/" ALICE "/Documents/b.txt";
+	put_path(S(f), alice, a, "0123456789");
+	struct files_usage usage;
+	g_assert_cmpint(files_set_user_quota(S(f), alice, 4, &usage, &err), ==, 1);
+	g_assert_cmpint(usage.user_quota, ==, 4);
+	g_assert_cmpint(usage.user_bytes, ==, 10);
+	g_assert_cmpint(files_usage_room(&usage), ==, 0);
+	g_assert_cmpint(try_put(S(f), alice, b, "x", -1, &err), ==, -1);
+	g_assert_true(files_quota_exceeded(&err));
+	char *now = content_of(S(f), alice, a);
+	g_assert_cmpstr(now, ==, "0123456789");
+	g_free(now);
+
+	struct files_entry e;
+	g_assert_cmpint(resolve(S(f), alice, a, &e), ==, 1);
+	g_assert_cmpint(files_delete(S(f), alice, &e, &err), ==, 0);
+	files_entry_clear(&e);
+	put_path(S(f), alice, b, "1234");
+	g_assert_cmpint(try_put(S(f), alice, a, "5", -1, &err), ==, -1);
+	g_assert_true(files_quota_exceeded(&err));
+
+	g_assert_cmpint(store_begin(S(f), &err), ==, 0);
+	g_assert_cmpint(files_set_user_quota(S(f), alice, 0, &usage, &err), ==, 1);
+	store_rollback(S(f));
+	g_assert_cmpint(files_usage_of_user(S(f), alice, &usage, &err), ==, 1);
+	g_assert_cmpint(usage.user_quota, ==, 4);
+
+	g_assert_cmpint(files_set_user_quota(S(f), alice, 0, &usage, &err), ==, 1);
+	g_assert_cmpint(files_usage_room(&usage), ==, -1);
+	put_path(S(f), alice, a, "5");
+	g_assert_cmpint(used_by(S(f), alice), ==, 5);
+
+	g_assert_cmpint(files_set_user_quota(S(f), alice + 1000, 4, &usage, &err), ==, 0);
+	g_assert_cmpint(files_set_user_quota(S(f), alice, -1, &usage, &err), ==, -1);
+	g_assert_cmpint(err.code, ==, OX_ERR_INVALID);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -694,5 +834,7 @@ int main(int argc, char **argv)
 	store_fixture_add("files", "context-quota", test_context_quota);
 	store_fixture_add("files", "usage-follows-changes", test_usage_follows_changes);
 	store_fixture_add("files", "max-versions", test_max_versions);
+	store_fixture_add("files", "gc", test_gc);
+	store_fixture_add("files", "set-user-quota", test_set_user_quota);
 	return g_test_run();
 }

@@ -22,16 +22,6 @@ struct world {
 	int64_t room; /* a resource of acme */
 };
 
-static int64_t make_user(struct store *s, const char *login)
-{
-	struct ox_error err = {0};
-	struct user_create spec = {.login = login, .display_name = login, .password = "pw"};
-	int64_t id = 0;
-	if (user_create(s, &spec, &id, &err) < 0)
-		g_error("user_create %s: %s", login, err.message);
-	return id;
-}
-
 static void world_make(struct store *s, struct world *w)
 {
 	struct ox_error err = {0};
@@ -39,10 +29,10 @@ static void world_make(struct store *s, struct world *w)
 	if (context_create(s, "acme", "acme.example", 0, &w->ctx, &err) < 0 ||
 	    context_create(s, "other", "other.example", 0, &w->other_ctx, &err) < 0)
 		g_error("context_create: %s", err.message);
-	w->alice = make_user(s, "alice@acme.example");
-	w->bob = make_user(s, "bob@acme.example");
-	w->carol = make_user(s, "carol@acme.example");
-	w->zed = make_user(s, "zed@other.example");
+	w->alice = store_fixture_user(s, "alice@acme.example");
+	w->bob = store_fixture_user(s, "bob@acme.example");
+	w->carol = store_fixture_user(s, "carol@acme.example");
+	w->zed = store_fixture_user(s, "zed@other.example");
 	if (group_create(s, "acme", "team", "The Team", &w->team, &err) < 0 ||
 	    group_add_member(s, "acme", "team", "bob@acme.example", &err) < 0)
 		g_error("group: %s", err.message);

@@ -249,26 +249,6 @@ static void test_matching_text(void)
 
 /* --- the service --- */
 
-static int64_t make_user(struct store *s, const char *login)
-{
-	struct ox_error err = {0};
-	struct user_create spec = {.login = login, .display_name = login, .password = "pw"};
-	int64_t id = 0;
-	if (user_create(s, &spec, &id, &err) < 0)
-		g_error("user_create %s: %s", login, err.message);
-	return id;
-}
-
-static void setup_users(struct store_fixture *f, int64_t *alice, int64_t *bob)
-{
-	struct ox_error err = {0};
-	int64_t ctx = 0;
-	if (context_create(S(f), "acme", "example.org", 0, &ctx, &err) < 0)
-		g_error("context_create: %s", err.message);
-	*alice = make_user(S(f), "alice@example.org");
-	*bob = make_user(S(f), "bob@example.org");
-}
-
 static int count_one(const struct pim_contact *c, const char *data, void *ctx)
 {
 	(*(int *)ctx)++;
@@ -280,7 +260,7 @@ static void test_service(struct store_fixture *f, gconstpointer driver)
 	if (store_fixture_skip(f))
 		return;
 	int64_t alice, bob;
-	setup_users(f, &alice, &bob);
+	store_fixture_alice_bob(S(f), &alice, &bob);
 	struct ox_error err = {0};
 	struct pim_addressbook book;
 	g_assert_cmpint(pim_addressbook_find(S(f), alice, alice, "contacts", &book, &err), ==, 1);

@@ -16,26 +16,6 @@
 static const char JANE[] = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:jane-1\r\nFN:Jane\r\n"
 			   "N:Doe;Jane;;;\r\nEND:VCARD\r\n";
 
-static int64_t make_user(struct store *s, const char *login)
-{
-	struct ox_error err = {0};
-	struct user_create spec = {.login = login, .display_name = login, .password = "pw"};
-	int64_t id = 0;
-	if (user_create(s, &spec, &id, &err) < 0)
-		g_error("user_create %s: %s", login, err.message);
-	return id;
-}
-
-static void setup_users(struct store_fixture *f, int64_t *alice, int64_t *bob)
-{
-	struct ox_error err = {0};
-	int64_t ctx = 0;
-	if (context_create(S(f), "acme", "example.org", 0, &ctx, &err) < 0)
-		g_error("context_create: %s", err.message);
-	*alice = make_user(S(f), "alice@example.org");
-	*bob = make_user(S(f), "bob@example.org");
-}
-
 static void put_card(struct store *s, int64_t actor, const struct pim_addressbook *book,
                      const char *name, const char *text)
 {
@@ -88,7 +68,7 @@ static void test_contacts(struct store_fixture *f, gconstpointer driver)
 	if (store_fixture_skip(f))
 		return;
 	int64_t alice, bob;
-	setup_users(f, &alice, &bob);
+	store_fixture_alice_bob(S(f), &alice, &bob);
 	struct ox_error err = {0};
 	struct pim_addressbook a, b, gab;
 	g_assert_cmpint(pim_addressbook_create(S(f), alice, "a", NULL, &a, &err), ==, 0);
@@ -196,7 +176,7 @@ static void test_books(struct store_fixture *f, gconstpointer driver)
 	if (store_fixture_skip(f))
 		return;
 	int64_t alice, bob;
-	setup_users(f, &alice, &bob);
+	store_fixture_alice_bob(S(f), &alice, &bob);
 	struct ox_error err = {0};
 	struct pim_addressbook book, gab;
 	g_assert_cmpint(pim_addressbook_create(S(f), alice, "big", NULL, &book, &err), ==, 0);
@@ -312,7 +292,7 @@ static void test_objects(struct store_fixture *f, gconstpointer driver)
 	if (store_fixture_skip(f))
 		return;
 	int64_t alice, bob;
-	setup_users(f, &alice, &bob);
+	store_fixture_alice_bob(S(f), &alice, &bob);
 	struct ox_error err = {0};
 	struct pim_calendar events, tasks, both, theirs;
 	g_assert_cmpint(pim_calendar_find(S(f), alice, alice, "calendar", &events, &err), ==, 1);

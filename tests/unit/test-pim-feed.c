@@ -23,26 +23,25 @@ struct users {
 	struct pim_calendar cal; /* alice's default calendar */
 };
 
-static int64_t make_user(struct store *s, const char *login)
+/* False when the case is skipped (no PostgreSQL). */
+static bool setup_users(struct store_fixture *f, struct users *u)
 {
+	if (store_fixture_skip(f))
+		return false;
 	struct ox_error err = {0};
-	struct user_create spec = {.login = login, .display_name = login, .password = "pw"};
-	int64_t id = 0;
-	if (user_create(s, &spec, &id, &err) < 0)
-		g_error("user_create %s: %s", login, err.message);
-	return id;
-}
-
-static void setup_users(struct store_fixture *f, struct users *u)
-{
-	struct ox_error err = {0};
-	int64_t ctx = 0;
-	if (context_create(S(f), "acme", "example.org", 0, &ctx, &err) < 0)
-		g_error("context_create: %s", err.message);
-	u->alice = make_user(S(f), "alice@example.org");
-	u->bob = make_user(S(f), "bob@example.org");
+	store_fixture_alice_bob(S(f), &u->alice, &u->bob);
 	g_assert_cmpint(pim_calendar_find(S(f), u->alice, u->alice, "calendar", &u->cal, &err), ==,
 	                1);
+	return true;
+}
+
+/* A feed of alice's calendar, made by alice. */
+static void alice_feed(struct store_fixture *f, const struct users *u,
+                       char token[PIM_FEED_TOKEN_LEN + 1], struct pim_feed *feed)
+{
+	struct ox_error err = {0};
+	if (pim_feed_create(S(f), u->alice, u->cal.folder_id, token, feed, &err) < 0)
+		g_error("pim_feed_create: %s", err.message);
 }
 
 static void share(struct store_fixture *f, struct users *u, const char *role)
@@ -82,16 +81,14 @@ static int opens(struct store_fixture *f, const struct users *u, const char *tok
 
 static void test_tokens(struct store_fixture *f, gconstpointer driver)
 {
-	if (store_fixture_skip(f))
-		return;
 	struct users u;
-	setup_users(f, &u);
+	if (!setup_users(f, &u))
+		return;
 	struct ox_error err = {0};
 	char token[PIM_FEED_TOKEN_LEN + 1], other[PIM_FEED_TOKEN_LEN + 1];
 	struct pim_feed feed, feed2;
-	g_assert_cmpint(pim_feed_create(S(f), u.alice, u.cal.folder_id, token, &feed, &err), ==, 0);
-	g_assert_cmpint(pim_feed_create(S(f), u.alice, u.cal.folder_id, other, &feed2, &err), ==,
-	                0);
+	alice_feed(f, &u, token, &feed);
+	alice_feed(f, &u, other, &feed2);
 	g_assert_cmpuint(strlen(token), ==, PIM_FEED_TOKEN_LEN);
 	g_assert_cmpuint(strspn(token, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	                               "0123456789-_"),
@@ -160,39 +157,46 @@ static void test_tokens(struct store_fixture *f, gconstpointer driver)
 	pim_calendar_clear(&u.cal);
 }
 
+/* Bob may not make a feed of alice's calendar nor list its feeds (both
+ * failing with `code`), nor revoke her feed `alice_feed`, which is
+ * NOT_FOUND whatever he may see. */
+static void assert_bob_refused(struct store_fixture *f, const struct users *u, int64_t alice_feed,
+                               enum ox_error_code code)
+{
+	struct ox_error err = {0};
+	char token[PIM_FEED_TOKEN_LEN + 1];
+	struct pim_feed feed;
+	struct pim_feed *list = NULL;
+	size_t n = 0;
+	g_assert_cmpint(pim_feed_create(S(f), u->bob, u->cal.folder_id, token, &feed, &err), ==,
+	                -1);
+	g_assert_cmpint(err.code, ==, code);
+	g_assert_cmpstr(token, ==, "");
+	g_assert_cmpint(pim_feed_list(S(f), u->bob, u->cal.folder_id, &list, &n, &err), ==, -1);
+	g_assert_cmpint(err.code, ==, code);
+	g_assert_cmpint(pim_feed_revoke(S(f), u->bob, alice_feed, NULL, &err), ==, -1);
+	g_assert_cmpint(err.code, ==, OX_ERR_NOT_FOUND);
+}
+
 static void test_rights(struct store_fixture *f, gconstpointer driver)
 {
-	if (store_fixture_skip(f))
-		return;
 	struct users u;
-	setup_users(f, &u);
+	if (!setup_users(f, &u))
+		return;
 	struct ox_error err = {0};
 	char token[PIM_FEED_TOKEN_LEN + 1], bobs[PIM_FEED_TOKEN_LEN + 1];
 	struct pim_feed feed, bob_feed;
 	struct pim_feed *list = NULL;
 	size_t n = 0;
-	g_assert_cmpint(pim_feed_create(S(f), u.alice, u.cal.folder_id, token, &feed, &err), ==, 0);
+	alice_feed(f, &u, token, &feed);
 
 	/* Bob cannot see the calendar: nothing to make, list or revoke. */
-	g_assert_cmpint(pim_feed_create(S(f), u.bob, u.cal.folder_id, bobs, &bob_feed, &err), ==,
-	                -1);
-	g_assert_cmpint(err.code, ==, OX_ERR_NOT_FOUND);
-	g_assert_cmpstr(bobs, ==, "");
-	g_assert_cmpint(pim_feed_list(S(f), u.bob, u.cal.folder_id, &list, &n, &err), ==, -1);
-	g_assert_cmpint(err.code, ==, OX_ERR_NOT_FOUND);
-	g_assert_cmpint(pim_feed_revoke(S(f), u.bob, feed.id, NULL, &err), ==, -1);
-	g_assert_cmpint(err.code, ==, OX_ERR_NOT_FOUND);
+	assert_bob_refused(f, &u, feed.id, OX_ERR_NOT_FOUND);
 
 	/* A viewer reads but does not administer: still none, and the id of
 	 * alice's feed stays as unknown as any other. */
 	share(f, &u, "viewer");
-	g_assert_cmpint(pim_feed_create(S(f), u.bob, u.cal.folder_id, bobs, &bob_feed, &err), ==,
-	                -1);
-	g_assert_cmpint(err.code, ==, OX_ERR_PERM);
-	g_assert_cmpint(pim_feed_list(S(f), u.bob, u.cal.folder_id, &list, &n, &err), ==, -1);
-	g_assert_cmpint(err.code, ==, OX_ERR_PERM);
-	g_assert_cmpint(pim_feed_revoke(S(f), u.bob, feed.id, NULL, &err), ==, -1);
-	g_assert_cmpint(err.code, ==, OX_ERR_NOT_FOUND);
+	assert_bob_refused(f, &u, feed.id, OX_ERR_PERM);
 
 	/* Administering without reading every object is not enough either:
 	 * the feed would publish a part. */
@@ -253,16 +257,14 @@ static void test_rights(struct store_fixture *f, gconstpointer driver)
 
 static void test_limit(struct store_fixture *f, gconstpointer driver)
 {
-	if (store_fixture_skip(f))
-		return;
 	struct users u;
-	setup_users(f, &u);
+	if (!setup_users(f, &u))
+		return;
 	struct ox_error err = {0};
 	char token[PIM_FEED_TOKEN_LEN + 1];
 	struct pim_feed feed;
 	for (int i = 0; i < PIM_FEEDS_MAX; i++)
-		g_assert_cmpint(pim_feed_create(S(f), u.alice, u.cal.folder_id, token, &feed, &err),
-		                ==, 0);
+		alice_feed(f, &u, token, &feed);
 	g_assert_cmpint(pim_feed_create(S(f), u.alice, u.cal.folder_id, token, &feed, &err), ==,
 	                -1);
 	g_assert_cmpint(err.code, ==, OX_ERR_LIMIT);
@@ -278,15 +280,14 @@ static int collect(const char *text, size_t len, void *ctx)
 
 static void test_export(struct store_fixture *f, gconstpointer driver)
 {
-	if (store_fixture_skip(f))
-		return;
 	struct users u;
-	setup_users(f, &u);
+	if (!setup_users(f, &u))
+		return;
 	struct ox_error err = {0};
 	char token[PIM_FEED_TOKEN_LEN + 1];
 	struct pim_feed feed;
 	struct pim_calendar cal;
-	g_assert_cmpint(pim_feed_create(S(f), u.alice, u.cal.folder_id, token, &feed, &err), ==, 0);
+	alice_feed(f, &u, token, &feed);
 	g_assert_cmpint(pim_feed_resolve(S(f), token, &feed, &cal, &err), ==, 1);
 	int64_t before = cal.modseq;
 	pim_calendar_clear(&cal);

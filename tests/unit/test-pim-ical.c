@@ -380,6 +380,49 @@ static void test_costly_rules(void)
 	}
 }
 
+static char *dated_event(const char *dates)
+{
+	return g_strdup_printf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
+	                       "BEGIN:VEVENT\r\nUID:d@example.org\r\nDTSTAMP:20260101T000000Z\r\n"
+	                       "%sEND:VEVENT\r\nEND:VCALENDAR\r\n",
+	                       dates);
+}
+
+/* Dates libical reads digit by digit, and ends before starts. */
+static void test_bad_dates(void)
+{
+	static const struct {
+		const char *dates;
+		enum pim_reject why; /* PIM_REJECT_NONE: taken */
+	} cases[] = {
+		{"DTSTART:20301345T990000Z\r\n", PIM_REJECT_DATA},
+		{"DTSTART:20300230T100000Z\r\n", PIM_REJECT_DATA},
+		{"DTSTART:20300105T246000Z\r\n", PIM_REJECT_DATA},
+		{"DTSTART:20300105T100000Z\r\nEXDATE:20301301T100000Z\r\n", PIM_REJECT_DATA},
+		{"DTSTART:20300105T100000Z\r\nDTEND:20300104T100000Z\r\n", PIM_REJECT_OBJECT},
+		{"DTSTART;VALUE=DATE:20300105\r\nDTEND;VALUE=DATE:20300104\r\n", PIM_REJECT_OBJECT},
+		{"DTSTART:20300105T100000Z\r\nDTEND:20300105T100000Z\r\n", PIM_REJECT_NONE},
+		{"DTSTART:20280229T100000Z\r\nDTEND:20280229T110000Z\r\n", PIM_REJECT_NONE},
+		/* floating against UTC depends on the calendar's zone */
+		{"DTSTART:20300105T100000\r\nDTEND:20300105T090000Z\r\n", PIM_REJECT_NONE},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *text = dated_event(cases[i].dates);
+		struct pim_ical_index idx;
+		enum pim_reject why;
+		struct ox_error err = {0};
+		int r = pim_ical_index(text, strlen(text), &idx, &why, &err);
+		if (cases[i].why == PIM_REJECT_NONE) {
+			g_assert_cmpint(r, ==, 0);
+			pim_ical_index_clear(&idx);
+		} else {
+			g_assert_cmpint(r, ==, -1);
+			g_assert_cmpint(why, ==, cases[i].why);
+		}
+		g_free(text);
+	}
+}
+
 /* --- a calendar's zone in the store --- */
 
 static int64_t make_user(struct store *s, const char *login, const char *time_zone)
@@ -551,6 +594,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/pim-ical/zones", test_zones);
 	g_test_add_func("/pim-ical/zones-refused", test_zones_refused);
 	g_test_add_func("/pim-ical/costly-rules", test_costly_rules);
+	g_test_add_func("/pim-ical/bad-dates", test_bad_dates);
 	store_fixture_add("/pim-ical", "calendar-zone", test_stored);
 	return g_test_run();
 }

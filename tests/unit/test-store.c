@@ -7,8 +7,11 @@
 #include "store/store-private.h"
 #include "store/store.h"
 
+#include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <utime.h>
 
 struct fixture {
 	struct store *store;
@@ -335,6 +338,19 @@ static GByteArray *read_blob(struct store *s, const char *hash)
 	return out;
 }
 
+/* Runs the collector; returns how many blobs it deleted. */
+static int64_t collect(struct store *s, int64_t grace, struct blob_gc_result *result_r)
+{
+	struct ox_error err = {0};
+	struct blob_gc_result result;
+	if (blob_gc(s, grace, NULL, &result, &err) < 0)
+		g_error("blob_gc: %s", err.message);
+	g_assert_false(result.stopped);
+	if (result_r != NULL)
+		*result_r = result;
+	return result.blobs;
+}
+
 static void test_blobs(struct fixture *f, gconstpointer data)
 {
 	SKIP_WITHOUT_STORE(f);
@@ -370,12 +386,14 @@ static void test_blobs(struct fixture *f, gconstpointer data)
 
 	/* A referenced blob survives collection, an unreferenced one goes. */
 	g_assert_cmpint(blob_ref(f->store, hash, +1, &err), ==, 0);
-	g_assert_cmpint(blob_gc(f->store, -10, &err), ==, 1);
+	g_assert_cmpint(collect(f->store, -10, NULL), ==, 1);
 	g_assert_cmpint(blob_exists(f->store, hash, NULL, &err), ==, 1);
 	g_assert_cmpint(blob_exists(f->store, empty, NULL, &err), ==, 0);
 	g_assert_cmpint(blob_ref(f->store, hash, -1, &err), ==, 0);
-	g_assert_cmpint(blob_gc(f->store, 3600, &err), ==, 0); /* within the grace period */
-	g_assert_cmpint(blob_gc(f->store, -10, &err), ==, 1);
+	g_assert_cmpint(collect(f->store, 3600, NULL), ==, 0); /* within the grace period */
+	struct blob_gc_result result;
+	g_assert_cmpint(collect(f->store, -10, &result), ==, 1);
+	g_assert_cmpint(result.bytes, ==, (int64_t)len);
 	g_assert_null(blob_open(f->store, hash, &err));
 	g_assert_cmpint(err.code, ==, OX_ERR_NOT_FOUND);
 	g_free(bytes);
@@ -412,6 +430,174 @@ static void test_blob_abort_and_bad_names(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(err.code, ==, OX_ERR_NOT_FOUND);
 }
 
+static int64_t count_of(struct store *s, const char *sql)
+{
+	struct ox_error err = {0};
+	struct store_stmt *st = store_prepare(s, sql, &err);
+	g_assert_nonnull(st);
+	g_assert_cmpint(store_step(st, &err), ==, 1);
+	int64_t n = store_col_int(st, 0);
+	store_stmt_done(&st);
+	return n;
+}
+
+/* Blobs as if finished `age` seconds ago. */
+static void age_blobs(struct store *s, int64_t age)
+{
+	struct ox_error err = {0};
+	char *sql = g_strdup_printf("UPDATE blobs SET created = created - %" G_GINT64_FORMAT, age);
+	g_assert_cmpint(store_exec(s, sql, &err), ==, 0);
+	g_free(sql);
+}
+
+/* The grace period is measured from the latest write of a blob: an
+ * unreferenced blob stays until it has passed, also one written again
+ * (deduplicated) after its first write aged; a referenced one always
+ * stays; more than one transaction's worth of blobs all go, with their
+ * bytes counted. */
+static void test_blob_gc_grace_and_batches(struct fixture *f, gconstpointer data)
+{
+	SKIP_WITHOUT_STORE(f);
+	struct ox_error err = {0};
+	char kept[BLOB_HASH_LEN + 1], again[BLOB_HASH_LEN + 1], hash[BLOB_HASH_LEN + 1];
+	write_blob(f->store, "referenced", 10, 10, kept);
+	g_assert_cmpint(blob_ref(f->store, kept, +1, &err), ==, 0);
+	write_blob(f->store, "written again", 13, 13, again);
+	/* 300 blobs of 1 to 300 bytes: more than one batch. */
+	char bytes[300];
+	memset(bytes, 'x', sizeof(bytes));
+	int64_t total = 0;
+	for (size_t n = 1; n <= sizeof(bytes); n++) {
+		write_blob(f->store, bytes, n, n, hash);
+		total += (int64_t)n;
+	}
+	age_blobs(f->store, 7200);
+	/* The same bytes again, as an upload that has not taken its reference
+	 * yet: its row is young again. */
+	write_blob(f->store, "written again", 13, 13, hash);
+	g_assert_cmpstr(hash, ==, again);
+
+	struct blob_gc_result result;
+	g_assert_cmpint(collect(f->store, 3600, &result), ==, 300);
+	g_assert_cmpint(result.bytes, ==, total);
+	g_assert_cmpint(count_of(f->store, "SELECT COUNT(*) FROM blobs"), ==, 2);
+	g_assert_cmpint(blob_exists(f->store, kept, NULL, &err), ==, 1);
+	g_assert_cmpint(blob_exists(f->store, again, NULL, &err), ==, 1);
+	GByteArray *back = read_blob(f->store, again);
+	g_assert_cmpmem(back->data, back->len, "written again", 13);
+	g_byte_array_unref(back);
+	if (f->dir != NULL) {
+		/* Only the two files are left (and the temporary directory). */
+		char *dir = g_build_filename(f->dir, "blobs", NULL);
+		char *cmd = g_strdup_printf("test $(find '%s' -type f | wc -l) -eq 2", dir);
+		g_assert_cmpint(system(cmd), ==, 0);
+		g_free(cmd);
+		g_free(dir);
+	} else {
+		g_assert_cmpint(count_of(f->store, "SELECT COUNT(DISTINCT hash) FROM blob_chunks"),
+		                ==, 2);
+	}
+	/* A referenced blob stays however old it is. */
+	age_blobs(f->store, 7200);
+	g_assert_cmpint(collect(f->store, 3600, NULL), ==, 1);
+	g_assert_cmpint(blob_exists(f->store, kept, NULL, &err), ==, 1);
+	back = read_blob(f->store, kept);
+	g_assert_cmpmem(back->data, back->len, "referenced", 10);
+	g_byte_array_unref(back);
+}
+
+/* Makes every temporary piece or file of unfinished writers look as if
+ * it was last written `age` seconds ago. */
+static void age_temporaries(struct fixture *f, int64_t age)
+{
+	struct ox_error err = {0};
+	if (f->dir == NULL) {
+		char *sql = g_strdup_printf("UPDATE blob_chunks SET hash = 'tmp-%" G_GINT64_FORMAT
+		                            "-' || hash WHERE hash LIKE 'tmp-%%'",
+		                            g_get_real_time() / G_USEC_PER_SEC - age);
+		g_assert_cmpint(store_exec(f->store, sql, &err), ==, 0);
+		g_free(sql);
+		return;
+	}
+	char *tmp = g_build_filename(f->dir, "blobs", "tmp", NULL);
+	GDir *d = g_dir_open(tmp, 0, NULL);
+	g_assert_nonnull(d);
+	const char *name;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		char *path = g_build_filename(tmp, name, NULL);
+		struct utimbuf times = {.actime = time(NULL) - age, .modtime = time(NULL) - age};
+		g_assert_cmpint(g_utime(path, &times), ==, 0);
+		g_free(path);
+	}
+	g_dir_close(d);
+	g_free(tmp);
+}
+
+/* An upload in progress: its temporary data stays while it is younger
+ * than the grace period, and the blob comes out whole. Once the writer
+ * has been silent for longer, its data goes, and finishing fails instead
+ * of storing a blob with pieces missing. */
+static void test_blob_gc_unfinished_writers(struct fixture *f, gconstpointer data)
+{
+	SKIP_WITHOUT_STORE(f);
+	struct ox_error err = {0};
+	size_t piece = 700 * 1024; /* two make more than one 1 MiB database piece */
+	guint8 *bytes = g_malloc(piece);
+	memset(bytes, 'u', piece);
+	struct blob_writer *w = blob_write_begin(f->store, &err);
+	g_assert_nonnull(w);
+	g_assert_cmpint(blob_write(w, bytes, piece, &err), ==, 0);
+	g_assert_cmpint(blob_write(w, bytes, piece, &err), ==, 0);
+	struct blob_gc_result result;
+	g_assert_cmpint(collect(f->store, 3600, &result), ==, 0);
+	g_assert_cmpint(result.temporaries, ==, 0);
+	g_assert_cmpint(blob_write(w, bytes, piece, &err), ==, 0);
+	char hash[BLOB_HASH_LEN + 1];
+	uint64_t size = 0;
+	g_assert_cmpint(blob_write_finish(&w, hash, &size, &err), ==, 0);
+	g_assert_cmpuint(size, ==, 3 * piece);
+	GByteArray *back = read_blob(f->store, hash);
+	g_assert_cmpuint(back->len, ==, 3 * piece);
+	g_byte_array_unref(back);
+
+	w = blob_write_begin(f->store, &err);
+	g_assert_nonnull(w);
+	g_assert_cmpint(blob_write(w, bytes, piece, &err), ==, 0);
+	g_assert_cmpint(blob_write(w, bytes, piece, &err), ==, 0);
+	age_temporaries(f, 7200);
+	g_assert_cmpint(collect(f->store, 3600, &result), ==, 0);
+	g_assert_cmpint(result.temporaries, ==, 1);
+	g_assert_cmpint(blob_write(w, "end", 3, &err), ==, 0);
+	g_assert_cmpint(blob_write_finish(&w, hash, &size, &err), ==, -1);
+	g_assert_null(w);
+	g_assert_cmpint(err.code, ==, OX_ERR_TEMP);
+	g_assert_nonnull(strstr(err.message, "grace period"));
+	g_assert_cmpint(blob_exists(f->store, hash, NULL, &err), ==, 0);
+	g_assert_cmpint(count_of(f->store, "SELECT COUNT(*) FROM blob_chunks WHERE hash LIKE "
+	                                   "'tmp-%'"),
+	                ==, 0);
+	g_free(bytes);
+}
+
+/* A run asked to stop ends before its next transaction. */
+static void test_blob_gc_stop(struct fixture *f, gconstpointer data)
+{
+	SKIP_WITHOUT_STORE(f);
+	struct ox_error err = {0};
+	char hash[BLOB_HASH_LEN + 1];
+	write_blob(f->store, "orphan", 6, 6, hash);
+	int stop = 1;
+	struct blob_gc_result result;
+	g_assert_cmpint(blob_gc(f->store, -10, &stop, &result, &err), ==, 0);
+	g_assert_true(result.stopped);
+	g_assert_cmpint(result.blobs, ==, 0);
+	g_assert_cmpint(blob_exists(f->store, hash, NULL, &err), ==, 1);
+	stop = 0;
+	g_assert_cmpint(blob_gc(f->store, -10, &stop, &result, &err), ==, 0);
+	g_assert_false(result.stopped);
+	g_assert_cmpint(result.blobs, ==, 1);
+}
+
 static void test_unknown_driver(void)
 {
 	struct ox_error err = {0};
@@ -441,6 +627,9 @@ int main(int argc, char **argv)
 		add("read-scope", drivers[i], test_read_scope);
 		add("blobs", drivers[i], test_blobs);
 		add("blob-abort-and-bad-names", drivers[i], test_blob_abort_and_bad_names);
+		add("blob-gc-grace-and-batches", drivers[i], test_blob_gc_grace_and_batches);
+		add("blob-gc-unfinished-writers", drivers[i], test_blob_gc_unfinished_writers);
+		add("blob-gc-stop", drivers[i], test_blob_gc_stop);
 	}
 	g_test_add_func("/store/unknown-driver", test_unknown_driver);
 	return g_test_run();
