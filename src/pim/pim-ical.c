@@ -58,13 +58,38 @@ void pim_ical_index_clear(struct pim_ical_index *idx)
 
 /* t in Unix seconds: DATE values at midnight and floating times in
  * `floating` (NULL: UTC). */
+/* The zone times are converted in: for a client's VTIMEZONE whose TZID
+ * names an IANA zone, libical's own definition of it (RFC 7809 lets a
+ * server use its own definitions; clients' copies are often outdated).
+ * That is also a matter of cost: libical expands a VTIMEZONE year by year
+ * through ICU, and a Horde invitation's zone for America/Sao_Paulo (66
+ * observances, some with rules that never match) took 5 s to convert one
+ * time. The last answer is kept: a walk converts every instance in the
+ * same zone. */
+static const icaltimezone *conversion_zone(const icaltimezone *zone)
+{
+	/* Keyed by name, not by pointer: a freed zone's address comes back. */
+	static __thread char last_tzid[PIM_NAME_MAX + 1];
+	static __thread icaltimezone *last_builtin;
+	if (zone == NULL || zone == icaltimezone_get_utc_timezone())
+		return zone;
+	const char *tzid = icaltimezone_get_tzid((icaltimezone *)zone);
+	if (tzid == NULL || strlen(tzid) > PIM_NAME_MAX)
+		return zone;
+	if (strcmp(tzid, last_tzid) != 0) {
+		last_builtin = icaltimezone_get_builtin_timezone(tzid);
+		g_strlcpy(last_tzid, tzid, sizeof(last_tzid));
+	}
+	return last_builtin != NULL ? last_builtin : zone;
+}
+
 static int64_t utc_of(struct icaltimetype t, icaltimezone *floating)
 {
 	if (t.is_date) {
 		t.hour = t.minute = t.second = 0;
 		t.zone = NULL;
 	}
-	const icaltimezone *zone = t.zone != NULL ? t.zone : floating;
+	const icaltimezone *zone = conversion_zone(t.zone != NULL ? t.zone : floating);
 	if (zone == NULL)
 		return (int64_t)icaltime_as_timet(t);
 	return (int64_t)icaltime_as_timet_with_zone(t, zone);
@@ -419,18 +444,43 @@ static int reject(enum pim_reject *reject_r, enum pim_reject why, struct ox_erro
 #define ZONE_RULES_MAX 100
 #define ZONE_RDATES_MAX 1000
 
+static bool at_most_one(const short *by)
+{
+	return recur_unset(by) || by[1] == ICAL_RECURRENCE_ARRAY_MAX;
+}
+
 /* A rule libical expands cheaply for every year a conversion needs: yearly,
  * and when it names days, in one month, so at most 31 changes a year.
  * (libical would expand an hourly rule hour by hour.) */
 static bool zone_rule_sane(icalproperty *p)
 {
 	struct icalrecurrencetype r = icalproperty_get_rrule(p);
-	if (r.freq != ICAL_YEARLY_RECURRENCE || !recur_unset(r.by_second) ||
-	    !recur_unset(r.by_minute) || !recur_unset(r.by_hour) || !recur_unset(r.by_year_day) ||
+	/* One BYHOUR, BYMINUTE or BYSECOND (Lotus Notes writes the change's
+	 * time again that way) adds nothing to expand. */
+	if (r.freq != ICAL_YEARLY_RECURRENCE || !at_most_one(r.by_second) ||
+	    !at_most_one(r.by_minute) || !at_most_one(r.by_hour) || !recur_unset(r.by_year_day) ||
 	    !recur_unset(r.by_week_no) || !recur_unset(r.by_set_pos))
 		return false;
 	bool one_month = !recur_unset(r.by_month) && r.by_month[1] == ICAL_RECURRENCE_ARRAY_MAX;
+	/* "BYMONTHDAY=15,...,21;BYDAY=1SU" (Horde's zones) never matches, and
+	 * libical looks for a match year by year through ICU: seconds per
+	 * zone. Real zones name the nth weekday or a weekday among days. */
+	for (int i = 0; i < ICAL_BY_DAY_SIZE && r.by_day[i] != ICAL_RECURRENCE_ARRAY_MAX; i++) {
+		if (icalrecurrencetype_day_position(r.by_day[i]) != 0 &&
+		    !recur_unset(r.by_month_day))
+			return false;
+	}
 	return (recur_unset(r.by_day) && recur_unset(r.by_month_day)) || one_month;
+}
+
+/* Whether libical has its own definition of the zone a VTIMEZONE names,
+ * which conversions use instead (conversion_zone). */
+static bool zone_is_builtin(icalcomponent *vtz)
+{
+	icalproperty *tzid = icalcomponent_get_first_property(vtz, ICAL_TZID_PROPERTY);
+	const char *id = tzid != NULL ? icalproperty_get_tzid(tzid) : NULL;
+	return id != NULL && strlen(id) <= PIM_NAME_MAX &&
+	       icaltimezone_get_builtin_timezone(id) != NULL;
 }
 
 /* Whether a VTIMEZONE is one libical can use at a bounded cost: NULL, or
@@ -457,7 +507,8 @@ static const char *zone_insane(icalcomponent *vtz)
 		     p != NULL; p = icalcomponent_get_next_property(o, ICAL_RRULE_PROPERTY)) {
 			if (++rules > ZONE_RULES_MAX || !zone_rule_sane(p))
 				return "VTIMEZONE rules are yearly (in one month when they name "
-				       "days), at most 100";
+				       "days, and not an nth weekday among month days), at most "
+				       "100";
 		}
 		for (icalproperty *p = icalcomponent_get_first_property(o, ICAL_RDATE_PROPERTY);
 		     p != NULL; p = icalcomponent_get_next_property(o, ICAL_RDATE_PROPERTY)) {
@@ -537,7 +588,8 @@ static int check_components(icalcomponent *vcal, struct pim_ical_index *idx,
 	     c != NULL; c = icalcomponent_get_next_component(vcal, ICAL_ANY_COMPONENT)) {
 		icalcomponent_kind kind = icalcomponent_isa(c);
 		const char *bad_zone;
-		if (kind == ICAL_VTIMEZONE_COMPONENT && (bad_zone = zone_insane(c)) != NULL)
+		if (kind == ICAL_VTIMEZONE_COMPONENT && !zone_is_builtin(c) &&
+		    (bad_zone = zone_insane(c)) != NULL)
 			return reject(reject_r, PIM_REJECT_DATA, err, bad_zone);
 		if (kind == ICAL_VTIMEZONE_COMPONENT)
 			continue;
@@ -1097,7 +1149,8 @@ static void zoned_to_utc(icalcomponent *c, icaltimezone *fz)
 		if (v != NULL && icalvalue_isa(v) == ICAL_DATETIME_VALUE) {
 			struct icaltimetype t = icalproperty_get_datetime_with_component(p, c);
 			if (!t.is_date && !icaltime_is_null_time(t)) {
-				t.zone = t.zone != NULL ? t.zone : (fz != NULL ? fz : utc);
+				t.zone = conversion_zone(t.zone != NULL ? t.zone
+				                                        : (fz != NULL ? fz : utc));
 				icalproperty_set_value(
 					p,
 					icalvalue_new_datetime(icaltime_convert_to_zone(t, utc)));

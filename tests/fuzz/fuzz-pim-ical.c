@@ -7,7 +7,9 @@
  * read past its end. An object the index accepts must give iTIP texts
  * that the index accepts again: the server stores such texts in other
  * users' calendars, and one it could not read back would fail the
- * client's PUT. An expanded view holds no rule. The free/busy request
+ * client's PUT; so must the object scrubbed of client scheduling
+ * parameters, annotated with SCHEDULE-STATUS, or grown by a group's
+ * members. An expanded view holds no rule. The free/busy request
  * parser must never accept a range that ends before it starts. */
 #include "core/error.h"
 #include "pim/pim-itip.h"
@@ -95,6 +97,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				g_free(answered);
 				g_free(reply);
 			}
+			/* What the server stores of a client's object: scrubbed,
+			 * annotated with delivery status, with group members. */
+			char *scrubbed = pim_itip_scrub(text);
+			must_index(scrubbed, "scrubbed");
+			GHashTable *status = g_hash_table_new(g_str_hash, g_str_equal);
+			for (size_t i = 0; i < it.nattendees; i++)
+				g_hash_table_insert(status, it.attendees[i].address, "1.2");
+			char *annotated = pim_itip_with_status(text, status, "2.0");
+			must_index(annotated, "annotated");
+			g_hash_table_unref(status);
+			if (it.nattendees > 0) {
+				char *const members[] = {"m1@example.org", "m2@example.org", NULL};
+				char *grown = pim_itip_with_members(text, it.attendees[0].address,
+				                                    members);
+				must_index(grown, "with members");
+				g_free(grown);
+			}
+			g_free(scrubbed);
+			g_free(annotated);
 			char *request = pim_itip_message(text, PIM_ITIP_REQUEST);
 			must_index(request, "request");
 			char *cancel = pim_itip_message(text, PIM_ITIP_CANCEL);

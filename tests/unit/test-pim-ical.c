@@ -423,6 +423,61 @@ static void test_bad_dates(void)
 	}
 }
 
+static char *zoned_event(const char *tzid, const char *rule)
+{
+	return g_strdup_printf(
+		"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n"
+		"BEGIN:VTIMEZONE\r\nTZID:%s\r\nBEGIN:STANDARD\r\nDTSTART:19311003T110000\r\n"
+		"TZOFFSETFROM:-0200\r\nTZOFFSETTO:-0300\r\nRRULE:%s\r\nEND:STANDARD\r\n"
+		"BEGIN:DAYLIGHT\r\nDTSTART:19320401T000000\r\nTZOFFSETFROM:-0300\r\n"
+		"TZOFFSETTO:-0200\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=3SU\r\nEND:DAYLIGHT\r\n"
+		"END:VTIMEZONE\r\nBEGIN:VEVENT\r\nUID:z@example.org\r\n"
+		"DTSTAMP:20260101T000000Z\r\nDTSTART;TZID=%s:20300105T100000\r\n"
+		"RRULE:FREQ=WEEKLY;COUNT=3\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+		tzid, rule, tzid);
+}
+
+/* A client's zone for a name libical knows is not expanded at all (its
+ * rules, however costly, are not read); another client zone must be one
+ * libical expands cheaply. Horde wrote the never-matching rule below;
+ * Lotus Notes repeats the change's time in BYHOUR and BYMINUTE. */
+static void test_client_zones(void)
+{
+	static const char horde[] =
+		"FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=15,16,17,18,19,20,21;BYDAY=1SU";
+	static const struct {
+		const char *tzid, *rule;
+		bool taken;
+	} cases[] = {
+		{"America/Sao_Paulo", horde, true},
+		{"Custom Zone", horde, false},
+		{"Custom Zone", "FREQ=YEARLY;BYMINUTE=0;BYHOUR=2;BYDAY=-1SU;BYMONTH=10", true},
+		{"Custom Zone", "FREQ=YEARLY;BYHOUR=1,2;BYDAY=-1SU;BYMONTH=10", false},
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *text = zoned_event(cases[i].tzid, cases[i].rule);
+		struct pim_ical_index idx;
+		enum pim_reject why;
+		struct ox_error err = {0};
+		gint64 t0 = g_get_monotonic_time();
+		int r = pim_ical_index(text, strlen(text), &idx, &why, &err);
+		gint64 ms = (g_get_monotonic_time() - t0) / 1000;
+		g_assert_cmpint(r, ==, cases[i].taken ? 0 : -1);
+		if (r == 0) {
+			/* 10:00 in São Paulo (libical's zone: UTC-3) is 13:00Z. */
+			if (strcmp(cases[i].tzid, "America/Sao_Paulo") == 0)
+				g_assert_cmpint(idx.first_start, ==, utc("2030-01-05T13:00:00Z"));
+			pim_ical_index_clear(&idx);
+		} else {
+			g_assert_cmpint(why, ==, PIM_REJECT_DATA);
+		}
+		if (ms > 1000)
+			g_error("%s with %s took %" G_GINT64_FORMAT " ms", cases[i].tzid,
+			        cases[i].rule, ms);
+		g_free(text);
+	}
+}
+
 /* --- a calendar's zone in the store --- */
 
 static int64_t make_user(struct store *s, const char *login, const char *time_zone)
@@ -595,6 +650,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/pim-ical/zones-refused", test_zones_refused);
 	g_test_add_func("/pim-ical/costly-rules", test_costly_rules);
 	g_test_add_func("/pim-ical/bad-dates", test_bad_dates);
+	g_test_add_func("/pim-ical/client-zones", test_client_zones);
 	store_fixture_add("/pim-ical", "calendar-zone", test_stored);
 	return g_test_run();
 }
