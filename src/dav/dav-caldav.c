@@ -228,7 +228,7 @@ static int cal_members(struct dav_request *rq, struct dav_resource *coll, dav_me
 		               ? -1
 		               : 0;
 	if (cr->kind == CAL_CALENDAR)
-		return pim_object_list(rq->store, rq->user, &cr->cal, object_member, &c, err);
+		return pim_object_list_index(rq->store, rq->user, &cr->cal, object_member, &c, err);
 	return 0;
 }
 

@@ -47,7 +47,8 @@ static void reply_error_and_close(struct http_conn *hc, int status)
 	net_conn_write(hc->conn, body, (size_t)n);
 	ox_logf(OX_LOG_INFO, "http_error", "status=%d", status);
 	hc->failed = true;
-	net_conn_close(hc->conn);
+	/* The rest of the request may still be on its way. */
+	net_conn_close_lingering(hc->conn);
 }
 
 static void update_pause(struct http_conn *hc)
@@ -253,7 +254,13 @@ static void exchange_done(struct http_conn *hc)
 	ex->hc = NULL;
 	hc->ex = NULL;
 	http_exchange_unref(ex);
-	if (close || !message_done) {
+	if (!message_done) {
+		/* Answered before its body was read (413, 401, an error): the
+		 * client may still be sending it. */
+		net_conn_close_lingering(hc->conn);
+		return;
+	}
+	if (close) {
 		net_conn_close(hc->conn);
 		return;
 	}

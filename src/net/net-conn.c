@@ -7,6 +7,7 @@
 
 static void conn_close_handles(struct net_conn *conn);
 static void on_timer(uv_timer_t *timer);
+static void conn_output_done_close(struct net_conn *conn);
 static void compute_peer(struct net_conn *conn);
 static void conn_start_reading(struct net_conn *conn);
 
@@ -276,7 +277,7 @@ static void after_output_progress(struct net_conn *conn)
 	if (conn->closing)
 		return;
 	if (net_conn_output_pending(conn) == 0 && conn->close_after_output) {
-		conn_close_handles(conn);
+		conn_output_done_close(conn);
 		return;
 	}
 	if (conn->output_was_full && net_conn_output_pending(conn) < NET_OUTPUT_LOW_WATER) {
@@ -344,7 +345,7 @@ void net_thread_flush(uv_check_t *check)
 		conn_flush(conn);
 		if (!conn->closing && conn->close_after_output &&
 		    net_conn_output_pending(conn) == 0)
-			conn_close_handles(conn);
+			conn_output_done_close(conn);
 		net_conn_unref(conn);
 	}
 }
@@ -384,6 +385,62 @@ static void conn_close_handles(struct net_conn *conn)
 	uv_close((uv_handle_t *)&conn->timer, on_handle_closed);
 }
 
+/* Lingering (net_conn_close_lingering): at most this long, and this many
+ * bytes dropped, before the close. */
+#define NET_LINGER_MAX_BYTES (4u << 20)
+
+static void on_linger_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	struct net_conn *conn = stream->data;
+	if (conn->closing)
+		return;
+	if (nread < 0) { /* the peer closed (or reset): done */
+		conn_close_handles(conn);
+		return;
+	}
+	conn->lingered += (size_t)nread;
+	if (conn->lingered > NET_LINGER_MAX_BYTES)
+		conn_close_handles(conn);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	net_conn_unref(req->data);
+}
+
+/* The output is out and the connection is to close. */
+static void conn_output_done_close(struct net_conn *conn)
+{
+	if (conn->lingering)
+		return; /* the peer's close, the byte cap or the timer ends it */
+	if (!conn->linger || conn->eof) {
+		conn_close_handles(conn);
+		return;
+	}
+	conn->lingering = true;
+	conn->shutdown_req.data = conn;
+	net_conn_ref(conn);
+	if (uv_shutdown(&conn->shutdown_req, (uv_stream_t *)&conn->tcp, on_shutdown) != 0) {
+		net_conn_unref(conn);
+		conn_close_handles(conn);
+		return;
+	}
+	if (uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_linger_read) != 0) {
+		conn_close_handles(conn);
+		return;
+	}
+	conn->reading = true;
+	uv_timer_start(&conn->timer, on_timer, NET_LINGER_MS, 0);
+}
+
+void net_conn_close_lingering(struct net_conn *conn)
+{
+	if (conn->closing || conn->close_after_output)
+		return;
+	conn->linger = true;
+	net_conn_close(conn);
+}
+
 void net_conn_close(struct net_conn *conn)
 {
 	if (conn->closing || conn->close_after_output)
@@ -393,7 +450,7 @@ void net_conn_close(struct net_conn *conn)
 	conn->close_after_output = true;
 	conn_stop_reading(conn);
 	if (net_conn_output_pending(conn) == 0) {
-		conn_close_handles(conn);
+		conn_output_done_close(conn);
 		return;
 	}
 	/* The flusher closes once the output is out; a peer that stops
@@ -441,7 +498,7 @@ static void on_timer(uv_timer_t *timer)
 	if (conn->closing)
 		return;
 	if (conn->close_after_output) {
-		net_conn_abort(conn); /* the close deadline passed */
+		net_conn_abort(conn); /* the close deadline, or the lingering, passed */
 		return;
 	}
 	if (conn->protocol->timeout != NULL)

@@ -13,6 +13,8 @@
  * once it falls below the low-water mark. */
 #define NET_OUTPUT_HIGH_WATER (256 * 1024)
 #define NET_OUTPUT_LOW_WATER (64 * 1024)
+/* net_conn_close_lingering: how long input is drained before the close. */
+#define NET_LINGER_MS 2000
 /* Emptied output buffers each I/O thread keeps for reuse, and the largest
  * content it keeps one for (its allocation is at most twice that). */
 #define NET_SPARE_OUTPUTS 16
@@ -56,6 +58,10 @@ struct net_conn {
 	bool output_was_full : 1;
 	bool eof : 1;
 	bool tls_starting : 1; /* STARTTLS during input: drop the rest */
+	bool linger : 1;       /* after the output: half-close, drain input */
+	bool lingering : 1;    /* draining input before the close */
+	uv_shutdown_t shutdown_req;
+	size_t lingered; /* bytes dropped while lingering */
 };
 
 struct net_listener {

@@ -100,6 +100,12 @@ void net_conn_resume_input(struct net_conn *conn);
 
 /* Closes after queued output is written (TLS: with close_notify). */
 void net_conn_close(struct net_conn *conn);
+/* The same for a peer that may still be sending (a request body answered
+ * before it was read): after the output, the write side is shut down and
+ * input is read and dropped until the peer closes or for at most
+ * NET_LINGER_MS, so that the peer's TCP stack does not reset the
+ * connection and discard the answer (RFC 9112 9.6). */
+void net_conn_close_lingering(struct net_conn *conn);
 /* Closes now, dropping queued output. */
 void net_conn_abort(struct net_conn *conn);
 bool net_conn_is_closing(const struct net_conn *conn);

@@ -153,6 +153,9 @@ int pim_object_find(struct store *s, int64_t actor, const struct pim_calendar *c
 typedef int pim_object_fn(const struct pim_object *obj, const char *data, void *ctx);
 int pim_object_list(struct store *s, int64_t actor, const struct pim_calendar *cal,
                     pim_object_fn *fn, void *ctx, struct ox_error *err);
+/* The same without the text: fn gets data NULL (pim_object_read has it). */
+int pim_object_list_index(struct store *s, int64_t actor, const struct pim_calendar *cal,
+                          pim_object_fn *fn, void *ctx, struct ox_error *err);
 /* The iCalendar text of an object; the caller frees *data_r. */
 int pim_object_read(struct store *s, int64_t actor, const struct pim_calendar *cal,
                     const struct pim_object *obj, char **data_r, size_t *len_r,

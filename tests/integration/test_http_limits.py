@@ -102,6 +102,33 @@ def test_body_too_large_by_content_length(limited):
     assert status == 200 and body.startswith(b"1024 ")
 
 
+@pytest.mark.parametrize("framing", ["length", "chunked"])
+def test_early_answer_reaches_a_client_still_sending(limited, framing):
+    """A client that sends its whole body before reading gets the 413: the
+    server half-closes and drains what is in flight rather than closing
+    with unread input, which makes the client's TCP reset the connection
+    and lose the answer (RFC 9112 9.6)."""
+    body = b"x" * 300_000
+    if framing == "length":
+        head = req("POST", "/_test/sink", [("Content-Length", str(len(body)))])
+        data = body
+    else:
+        head = req("POST", "/_test/sink", [("Transfer-Encoding", "chunked")])
+        data = b"".join(b"1000\r\n" + body[i:i + 4096] + b"\r\n"
+                        for i in range(0, len(body), 4096))
+    with limited.connect(timeout=5) as s:
+        s.sendall(head)
+        time.sleep(0.3)  # the server has answered and closed its side by now
+        for i in range(0, len(data), 20_000):  # a reset would come between pieces
+            s.sendall(data[i:i + 20_000])
+            time.sleep(0.005)
+        status, headers, answer = read_response(s)
+        assert (status, answer) == (413, b"413 Payload Too Large\n")
+        assert headers["connection"] == "close"
+        assert_closed(s)
+    assert ok(limited, req("GET", "/healthz"))[0] == 200
+
+
 def test_chunked_body_too_large(limited):
     # Exactly the limit in chunks is fine.
     data = req("POST", "/_test/sink", [("Transfer-Encoding", "chunked")]) + \

@@ -119,13 +119,25 @@ static int no_tag(const struct pim_object *obj, const char *data, void *ctx)
 	return 0;
 }
 
+static int count_without_text(const struct pim_object *obj, const char *data, void *ctx)
+{
+	g_assert_null(data);
+	g_assert_cmpint(obj->size, >, 0);
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* Also checks that the listing without text lists the same objects. */
 static int inbox_count(struct store *s, int64_t user)
 {
 	struct pim_calendar inbox;
 	struct ox_error err = {0};
 	g_assert_cmpint(pim_schedule_inbox(s, user, user, &inbox, &err), ==, 1);
-	int n = 0;
+	int n = 0, listed = 0;
 	g_assert_cmpint(pim_object_list(s, user, &inbox, count_one, &n, &err), ==, 0);
+	g_assert_cmpint(pim_object_list_index(s, user, &inbox, count_without_text, &listed, &err),
+	                ==, 0);
+	g_assert_cmpint(listed, ==, n);
 	pim_calendar_clear(&inbox);
 	return n;
 }
