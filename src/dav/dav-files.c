@@ -206,26 +206,55 @@ static int files_proppatch(struct dav_request *rq, struct dav_resource *res,
 	return r;
 }
 
+static int append_tree_locks(struct dav_request *rq, int64_t owner, GArray *out,
+                             struct ox_error *err)
+{
+	struct files_lock *locks = NULL;
+	size_t n = 0;
+	if (files_locks(rq->store, owner, &locks, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct dav_lock l = {locks[i].token,     locks[i].path,   locks[i].depth,
+		                     locks[i].exclusive, locks[i].owner,  locks[i].principal_id,
+		                     locks[i].timeout,   locks[i].expires};
+		g_array_append_val(out, l);
+		memset(&locks[i], 0, sizeof(locks[i]));
+	}
+	files_locks_free(&locks, n);
+	return 0;
+}
+
+/* The owner of the tree a COPY or MOVE writes into when it is not the
+ * request's own (a folder another user shares): 0 when there is none. */
+static int64_t destination_tree(struct dav_request *rq)
+{
+	const char *dest = http_request_header(rq->ex, "Destination");
+	size_t n = 0;
+	char **segs = dest != NULL ? dav_target_segs(rq, dest, &n) : NULL;
+	int64_t owner = 0;
+	struct ox_error err = {0};
+	if (segs != NULL && n > 0 && strcmp(segs[0], rq->segs[0]) != 0 &&
+	    files_tree_owner(rq->store, segs[0], &owner, &err) < 0)
+		owner = 0;
+	g_strfreev(segs);
+	return owner != owner_of(rq) ? owner : 0;
+}
+
+/* Lock paths start with the tree's login, so the locks of the request's
+ * tree and of a COPY/MOVE's destination tree go in one list: the
+ * destination's locks must hold too (RFC 4918 9.8.5, 9.9.4). */
 static int files_locks_list(struct dav_request *rq, GArray **locks_r, struct ox_error *err)
 {
 	*locks_r = g_array_new(FALSE, TRUE, sizeof(struct dav_lock));
 	if (owner_of(rq) == 0)
 		return 0;
-	struct files_lock *locks = NULL;
-	size_t n = 0;
-	if (files_locks(rq->store, owner_of(rq), &locks, &n, err) < 0) {
+	int64_t other = destination_tree(rq);
+	if (append_tree_locks(rq, owner_of(rq), *locks_r, err) < 0 ||
+	    (other != 0 && append_tree_locks(rq, other, *locks_r, err) < 0)) {
 		g_array_unref(*locks_r);
 		*locks_r = NULL;
 		return -1;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct dav_lock l = {locks[i].token,     locks[i].path,   locks[i].depth,
-		                     locks[i].exclusive, locks[i].owner,  locks[i].principal_id,
-		                     locks[i].timeout,   locks[i].expires};
-		g_array_append_val(*locks_r, l);
-		memset(&locks[i], 0, sizeof(locks[i]));
-	}
-	files_locks_free(&locks, n);
 	return 0;
 }
 

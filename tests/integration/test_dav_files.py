@@ -326,3 +326,28 @@ def test_copy_into_itself_under_another_spelling_is_refused(dav):
     r = request(s, "COPY", url(dav, "Documents/c/"),
                 headers={"Destination": url(dav, "Documents/c/inside/", "Alice@Example.org")})
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize("method", ["COPY", "MOVE"])
+def test_locks_of_another_users_tree_hold_for_copy_and_move(dav, method):
+    """A COPY or MOVE into a folder another user shares must honour that
+    tree's locks (RFC 4918 9.8.5, 9.9.4), not only the request's own."""
+    alice, bob = session(), session(BOB)
+    oxctl(dav, "folder", "share", BOB, str(documents_id(dav, BOB)), f"user:{ALICE}", "editor")
+    assert request(bob, "PUT", url(dav, "Documents/t.txt", BOB), data=b"bob's").status_code \
+        == 201
+    token = lock(bob, url(dav, "Documents/t.txt", BOB))
+    assert request(alice, "PUT", url(dav, "Documents/s.txt"), data=b"alice's").status_code \
+        == 201
+    r = request(alice, method, url(dav, "Documents/s.txt"),
+                headers={"Destination": url(dav, "Documents/t.txt", BOB), "Overwrite": "T"})
+    assert r.status_code == 423, r.text
+    assert request(bob, "GET", url(dav, "Documents/t.txt", BOB)).content == b"bob's"
+    assert request(alice, "GET", url(dav, "Documents/s.txt")).content == b"alice's"
+    # The share itself works: an unlocked name takes the copy.
+    if method == "COPY":
+        r = request(alice, "COPY", url(dav, "Documents/s.txt"),
+                    headers={"Destination": url(dav, "Documents/u.txt", BOB)})
+        assert r.status_code == 201, r.text
+    assert request(bob, "UNLOCK", url(dav, "Documents/t.txt", BOB),
+                   headers={"Lock-Token": token}).status_code == 204
