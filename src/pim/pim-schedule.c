@@ -498,15 +498,23 @@ static int resource_busy(struct organizer_run *o, int64_t calendar, struct ox_er
 	if (pim_ical_index(o->text, strlen(o->text), &idx, &why, err) < 0)
 		return -1;
 	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
-	int64_t start = idx.has_start ? idx.first_start : now;
-	int64_t end = idx.has_end ? idx.last_end : MAX(start, now) + BOOKING_HORIZON;
+	/* The index reads floating times as UTC: widened, the window holds
+	 * them in any zone. */
+	int64_t start = idx.has_start ? pim_widen_down(idx.first_start) : now;
+	int64_t end = idx.has_end ? pim_widen_up(idx.last_end) : MAX(start, now) + BOOKING_HORIZON;
 	pim_ical_index_clear(&idx);
 	if (start >= end)
 		return 0;
+	/* The organizer's floating times are in the organizer's calendar's
+	 * zone (RFC 4791 9.9), as the room's own are in the room's. */
+	struct pim_zone *zone = NULL;
+	if (pim_folder_zone(o->s, o->cal->folder_id, &zone, NULL, err) < 0)
+		return -1;
 	GArray *periods = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	int r = 0;
-	if (pim_ical_busy(o->text, start, end, add_busy, periods) < 0)
+	if (pim_ical_busy_in(o->text, zone, start, end, add_busy, periods) < 0)
 		r = ox_error_set(err, OX_ERR_LIMIT, "too many instances to book a resource");
+	pim_zone_free(&zone);
 	bool busy = false;
 	for (guint i = 0; r == 0 && !busy && i + 1 < periods->len; i += 2) {
 		int64_t ps = g_array_index(periods, int64_t, i);

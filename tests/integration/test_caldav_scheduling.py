@@ -204,6 +204,25 @@ def test_room_books_itself_when_free_and_declines_a_clash(dav):
     assert partstat(get(dav, ALICE, "book-1.ics").text, ROOM) == "ACCEPTED"
 
 
+def test_room_reads_floating_times_in_the_organizers_zone(dav):
+    """A floating 10:00 of an organizer in Berlin is 09:00Z in January, so
+    it clashes with a 09:00Z booking (RFC 4791 9.9: floating times are the
+    calendar's)."""
+    dave = "dave@example.org"
+    oxctl(dav, "user", "create", dave, "--name", "Dave", "--time-zone", "Europe/Berlin",
+          "--password-stdin", stdin=PASSWORD + "\n")
+    put(dav, ALICE, "utc-1.ics", event("utc-1", [ROOM], start="20300105T090000Z",
+                                       end="20300105T100000Z"))
+    assert partstat(get(dav, ALICE, "utc-1.ics").text, ROOM) == "ACCEPTED"
+    put(dav, dave, "floating-1.ics", event("floating-1", [ROOM], start="20300105T100000",
+                                           end="20300105T110000", organizer=dave))
+    assert partstat(get(dav, dave, "floating-1.ics").text, ROOM) == "DECLINED"
+    # An hour later in Berlin is free.
+    put(dav, dave, "floating-2.ics", event("floating-2", [ROOM], start="20300105T110000",
+                                           end="20300105T120000", organizer=dave))
+    assert partstat(get(dav, dave, "floating-2.ics").text, ROOM) == "ACCEPTED"
+
+
 def freebusy_request(organizer, recipients):
     attendees = "".join(f"ATTENDEE:mailto:{a}\r\n" for a in recipients)
     return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//tests//EN\r\nMETHOD:REQUEST\r\n"
