@@ -1,8 +1,10 @@
 /* Principals beyond one user (RFC 3744 4, 9): the groups of the
  * requester's context at /dav/principals/groups/NAME/ (logins always hold
- * an "@", so no user is called "groups"), each user's DAV:group-membership,
- * and the REPORTs clients use to find people for sharing and for
- * attendees: principal-property-search, principal-search-property-set and
+ * an "@", so no user is called "groups"), which are calendar users of
+ * type GROUP (RFC 6638 2.4) that scheduling expands to their members,
+ * each user's DAV:group-membership, and the REPORTs clients use to find
+ * people and groups for sharing and for attendees:
+ * principal-property-search, principal-search-property-set and
  * principal-match. Searches see only the requester's context and answer
  * at most DAV_PRINCIPAL_SEARCH_MAX principals. */
 #include "dav/dav-private.h"
@@ -115,10 +117,75 @@ static int group_members(struct dav_request *rq, struct dav_resource *coll, dav_
 	return r < 0 ? -1 : 0;
 }
 
+/* Whether a scheduling message to `address` reaches the group `id`: 1,
+ * 0, -1. Scheduling (find_group in pim-schedule.c) takes NAME@DOMAIN in a
+ * mail domain of the group's context as the group unless a principal
+ * holds that address; such an address is that principal's, not the
+ * group's. */
+static int address_reaches_group(struct store *s, const char *address, int64_t id,
+                                 struct ox_error *err)
+{
+	int64_t holder = 0;
+	int r = principal_by_address(s, address, &holder, NULL, err);
+	if (r < 0)
+		return -1;
+	return r == 0 || holder == id;
+}
+
+/* CALDAV:calendar-user-address-set of a group (RFC 6638 2.4.1): mailto:
+ * NAME@DOMAIN for each mail domain of its context that reaches it, in
+ * the context's order, whose first domain is the one a resource's
+ * address gets and so the primary one. 0, -1. */
+static int group_address_set(struct store *s, const struct group_info *group, GString *out,
+                             struct ox_error *err)
+{
+	struct context_info ctx;
+	int r = context_lookup_id(s, group->context_id, &ctx, err);
+	if (r < 0)
+		return -1;
+	g_string_append(out, "<C:calendar-user-address-set xmlns:C=\"" CALDAV_NS "\">");
+	for (char **d = r > 0 ? ctx.domains : NULL; r >= 0 && d != NULL && *d != NULL; d++) {
+		char *address = g_strdup_printf("%s@%s", group->name, *d);
+		r = address_reaches_group(s, address, group->id, err);
+		if (r > 0) {
+			char *esc = dav_xml_escape(address);
+			g_string_append_printf(out, "<D:href>mailto:%s</D:href>", esc);
+			g_free(esc);
+		}
+		g_free(address);
+	}
+	g_string_append(out, "</C:calendar-user-address-set>");
+	context_info_clear(&ctx);
+	return r < 0 ? -1 : 0;
+}
+
+/* The CalDAV scheduling properties of a group principal (RFC 6638 2.4):
+ * clients read them to invite the group with CUTYPE=GROUP. */
+static int group_caldav_prop(struct dav_request *rq, const struct group_info *group,
+                             const char *name, GString *out)
+{
+	if (strcmp(name, "calendar-user-type") == 0) {
+		g_string_append(out, "<C:calendar-user-type xmlns:C=\"" CALDAV_NS
+		                     "\">GROUP</C:calendar-user-type>");
+		return 1;
+	}
+	if (strcmp(name, "calendar-user-address-set") != 0)
+		return 0;
+	struct ox_error err;
+	GString *set = g_string_new(NULL);
+	int r = group_address_set(rq->store, group, set, &err);
+	if (r == 0)
+		g_string_append_len(out, set->str, (gssize)set->len);
+	g_string_free(set, TRUE);
+	return r < 0 ? -1 : 1;
+}
+
 static int group_prop(struct dav_request *rq, struct dav_resource *res, const char *ns,
                       const char *name, GString *out)
 {
 	const struct group_info *group = res->pdata;
+	if (group != NULL && strcmp(ns, CALDAV_NS) == 0)
+		return group_caldav_prop(rq, group, name, out);
 	if (group == NULL || strcmp(ns, DAV_NS) != 0)
 		return 0;
 	if (strcmp(name, "group-member-set") == 0) {
@@ -172,6 +239,7 @@ const struct dav_provider dav_group_principal_provider = {
 	.locks_drop = dav_no_locks_drop,
 	.live_prop = group_prop,
 	.prop_kind = group_prop_kind,
+	.report = dav_principal_report,
 };
 
 /* --- DAV:group-membership of a user (RFC 3744 4.4) --- */
@@ -196,23 +264,29 @@ int dav_principal_membership_prop(struct dav_request *rq, int64_t user, const ch
 	return 1;
 }
 
-/* --- REPORTs on /dav/principals/ --- */
+/* --- REPORTs on /dav/principals/ and /dav/principals/groups/ --- */
 
-/* One DAV:response for the user principal of `login`, as PROPFIND would
- * answer it. */
-static void user_response(struct dav_request *rq, struct dav_ms *ms, const char *login,
-                          const struct dav_propfind *pf)
+/* One DAV:response for the principal `name` of `provider` (a user's
+ * login or a group's name), as PROPFIND of it would answer. The engine
+ * reads hrefs, properties and the release function from the request's
+ * provider, so that is `provider` for the while. */
+static void principal_response(struct dav_request *rq, struct dav_ms *ms,
+                               const struct dav_provider *provider, const char *name,
+                               const struct dav_propfind *pf)
 {
-	char *segs[1] = {(char *)login};
+	const struct dav_provider *own = rq->provider;
+	char *segs[1] = {(char *)name};
 	struct dav_resource res = {0};
 	struct ox_error err;
-	if (rq->provider->lookup(rq, segs, 1, &res, &err) > 0 && res.exists) {
+	rq->provider = provider;
+	if (provider->lookup(rq, segs, 1, &res, &err) > 0 && res.exists) {
 		GString *out = g_string_new(NULL);
 		dav_response_xml(rq, pf, segs, 1, &res, out);
 		dav_ms_append(ms, out->str);
 		g_string_free(out, TRUE);
 	}
 	dav_resource_clear(rq, &res);
+	rq->provider = own;
 }
 
 static enum user_search_field search_field(unsigned props)
@@ -243,45 +317,160 @@ static bool search_terms(const struct dav_principal_report *r, struct user_searc
 	return n > 0;
 }
 
-static void property_search(struct dav_request *rq, const struct dav_principal_report *r)
+/* Whether `value` matches a term's text as user_search() compares
+ * (ignoring ASCII case). */
+static bool text_matches(const char *value, const struct dav_search_term *t)
+{
+	char *v = g_ascii_strdown(value, -1), *text = g_ascii_strdown(t->text, -1);
+	bool hit;
+	if (t->match == USER_MATCH_EQUALS)
+		hit = strcmp(v, text) == 0;
+	else if (t->match == USER_MATCH_STARTS)
+		hit = g_str_has_prefix(v, text);
+	else
+		hit = strstr(v, text) != NULL;
+	g_free(text);
+	g_free(v);
+	return hit;
+}
+
+/* One term for a group of context `ctx`: its display name or name for a
+ * name term, an address of its calendar-user-address-set for an address
+ * term (compared as text first, so that the store is asked only about
+ * addresses that match). 1, 0, -1. */
+static int group_matches_term(struct store *s, const struct context_info *ctx,
+                              const struct group_info *g, const struct dav_search_term *t,
+                              struct ox_error *err)
+{
+	if ((t->props & DAV_SEARCH_NAME) &&
+	    (text_matches(g->display_name, t) || text_matches(g->name, t)))
+		return 1;
+	int r = 0;
+	for (char **d = (t->props & DAV_SEARCH_ADDRESS) ? ctx->domains : NULL;
+	     r == 0 && d != NULL && *d != NULL; d++) {
+		char *address = g_strdup_printf("%s@%s", g->name, *d);
+		if (text_matches(address, t))
+			r = address_reaches_group(s, address, g->id, err);
+		g_free(address);
+	}
+	return r;
+}
+
+/* Every term (match_all) or any term for a group, skipping terms on
+ * properties nobody has (search_terms() refused allof with one). 1, 0,
+ * -1. */
+static int group_matches(struct store *s, const struct context_info *ctx,
+                         const struct group_info *g, const struct dav_principal_report *r,
+                         struct ox_error *err)
+{
+	for (guint i = 0; i < r->terms->len; i++) {
+		const struct dav_search_term *t =
+			&g_array_index(r->terms, struct dav_search_term, i);
+		if (t->props == 0)
+			continue;
+		int m = group_matches_term(s, ctx, g, t, err);
+		if (m < 0)
+			return -1;
+		if (r->match_all && m == 0)
+			return 0;
+		if (!r->match_all && m > 0)
+			return 1;
+	}
+	return r->match_all ? 1 : 0;
+}
+
+/* The names of at most `limit` groups of ctx that match, by name, into
+ * names (which frees them). 0, -1. */
+static int search_groups(struct store *s, const struct context_info *ctx,
+                         const struct dav_principal_report *r, int limit, GPtrArray *names,
+                         struct ox_error *err)
+{
+	struct group_info **list = NULL;
+	if (limit <= 0)
+		return 0;
+	int ret = group_list(s, ctx->name, &list, err);
+	for (struct group_info **g = list; ret == 0 && g != NULL && *g != NULL; g++) {
+		int m = group_matches(s, ctx, *g, r, err);
+		if (m > 0)
+			g_ptr_array_add(names, g_strdup((*g)->name));
+		if (m < 0 || (int)names->len >= limit)
+			ret = m < 0 ? -1 : 1;
+	}
+	group_list_free(&list);
+	return ret < 0 ? -1 : 0;
+}
+
+/* The principals of the requester's context that match: users (on
+ * /dav/principals/ only; the groups collection holds groups alone), then
+ * groups, at most DAV_PRINCIPAL_SEARCH_MAX + 1 in all, so that one more
+ * than answered tells the answer is cut. 0, -1. */
+static int search_principals(struct dav_request *rq, const struct dav_principal_report *r,
+                             struct user_info ***users_r, GPtrArray *groups, struct ox_error *err)
 {
 	struct user_search_term terms[USER_SEARCH_TERMS_MAX];
 	size_t n = 0;
-	struct user_info me = {0}, **found = NULL;
-	struct ox_error err = {0};
-	int ret = user_lookup_id(rq->store, rq->user, &me, &err);
-	/* One more than answered tells whether the answer is cut short. */
-	if (ret > 0 && search_terms(r, terms, &n))
-		ret = user_search(rq->store, me.context_id, terms, n, r->match_all,
-		                  DAV_PRINCIPAL_SEARCH_MAX + 1, &found, &err);
-	user_info_clear(&me);
-	if (ret < 0) {
-		dav_reply_error(rq, &err);
-		return;
-	}
+	struct context_info ctx;
+	int ret = my_context(rq, &ctx, err);
+	bool searchable = ret > 0 && search_terms(r, terms, &n);
+	int limit = DAV_PRINCIPAL_SEARCH_MAX + 1;
+	if (searchable && rq->provider != &dav_group_principal_provider)
+		ret = user_search(rq->store, ctx.id, terms, n, r->match_all, limit, users_r, err);
+	for (struct user_info **u = *users_r; ret >= 0 && u != NULL && *u != NULL; u++)
+		limit--;
+	if (searchable && ret >= 0)
+		ret = search_groups(rq->store, &ctx, r, limit, groups, err);
+	context_info_clear(&ctx);
+	return ret < 0 ? -1 : 0;
+}
+
+/* RFC 5323 5.3 (as CalendarServer answers it): a 507 for the request URI
+ * says the result was truncated. */
+static void truncated_response(struct dav_request *rq, struct dav_ms *ms)
+{
+	char *href = dav_href(rq, rq->segs, rq->nsegs, true);
+	char *esc = dav_xml_escape(href);
+	char *text = g_strdup_printf("<D:response><D:href>%s</D:href><D:status>HTTP/1.1 507 "
+	                             "Insufficient Storage</D:status></D:response>\n",
+	                             esc);
+	dav_ms_append(ms, text);
+	g_free(text);
+	g_free(esc);
+	g_free(href);
+}
+
+/* The multistatus of a search: the users, then the groups, as far as
+ * DAV_PRINCIPAL_SEARCH_MAX goes. */
+static void answer_principals(struct dav_request *rq, const struct dav_propfind *pf,
+                              struct user_info **users, GPtrArray *groups)
+{
 	struct dav_ms ms;
 	dav_ms_begin(&ms, rq, 207);
 	int count = 0;
-	for (struct user_info **u = found; u != NULL && *u != NULL && !ms.failed; u++) {
-		if (++count > DAV_PRINCIPAL_SEARCH_MAX) {
-			/* RFC 5323 5.3 (as CalendarServer answers it): a 507 for
-			 * the request URI says the result was truncated. */
-			char *href = dav_href(rq, rq->segs, rq->nsegs, true);
-			char *esc = dav_xml_escape(href);
-			char *text = g_strdup_printf(
-				"<D:response><D:href>%s</D:href><D:status>HTTP/1.1 507 "
-				"Insufficient Storage</D:status></D:response>\n",
-				esc);
-			dav_ms_append(&ms, text);
-			g_free(text);
-			g_free(esc);
-			g_free(href);
-			break;
-		}
-		user_response(rq, &ms, (*u)->login, &r->pf);
+	for (struct user_info **u = users; u != NULL && *u != NULL && !ms.failed; u++) {
+		if (++count <= DAV_PRINCIPAL_SEARCH_MAX)
+			principal_response(rq, &ms, &dav_principal_provider, (*u)->login, pf);
 	}
+	for (guint i = 0; i < groups->len && !ms.failed; i++) {
+		if (++count <= DAV_PRINCIPAL_SEARCH_MAX)
+			principal_response(rq, &ms, &dav_group_principal_provider,
+			                   g_ptr_array_index(groups, i), pf);
+	}
+	if (count > DAV_PRINCIPAL_SEARCH_MAX && !ms.failed)
+		truncated_response(rq, &ms);
 	dav_ms_end(&ms);
-	user_list_free(&found);
+}
+
+static void property_search(struct dav_request *rq, const struct dav_principal_report *r)
+{
+	struct user_info **users = NULL;
+	GPtrArray *groups = g_ptr_array_new_with_free_func(g_free);
+	struct ox_error err = {0};
+	if (search_principals(rq, r, &users, groups, &err) < 0)
+		dav_reply_error(rq, &err);
+	else
+		answer_principals(rq, &r->pf, users, groups);
+	g_ptr_array_unref(groups);
+	user_list_free(&users);
 }
 
 static void search_property(GString *out, const char *ns, const char *name, const char *what)
@@ -320,7 +509,7 @@ static void principal_match(struct dav_request *rq, const struct dav_principal_r
 	dav_ms_begin(&ms, rq, 207);
 	const char *login = dav_user_login(rq);
 	if (login != NULL)
-		user_response(rq, &ms, login, &r->pf);
+		principal_response(rq, &ms, &dav_principal_provider, login, &r->pf);
 	dav_ms_end(&ms);
 }
 

@@ -3,7 +3,8 @@ the ACL method on calendars, address books and files folders (for users
 and groups, read-only, read-write, revoked), what every method does for a
 user without a share, a viewer and an editor, the ACL properties
 (DAV:owner, DAV:acl, DAV:current-user-privilege-set ...), the refusals
-with their RFC 3744 8.1.3 preconditions, and principal searches.
+with their RFC 3744 8.1.3 preconditions, and principal searches for users
+and for groups as calendar users (found, then invited).
 
 Calendars are read and written with Debian's python3-caldav as a client
 would; ACL bodies and the other requests are raw XML over requests.
@@ -567,9 +568,10 @@ def search(server, *terms, test=None, login=ALICE, props=("D:displayname",), pat
     body = ['<?xml version="1.0" encoding="utf-8"?><D:principal-property-search '
             f'xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav" '
             f'xmlns:CS="http://calendarserver.org/ns/"{attr}>']
-    for prop, text in terms:
-        body.append(f"<D:property-search><D:prop><{prop}/></D:prop><D:match>{text}</D:match>"
-                    "</D:property-search>")
+    for prop, text, *match_type in terms:
+        how = f' match-type="{match_type[0]}"' if match_type else ""
+        body.append(f"<D:property-search><D:prop><{prop}/></D:prop><D:match{how}>{text}"
+                    "</D:match></D:property-search>")
     body.append("<D:prop>" + "".join(f"<{p}/>" for p in props) + "</D:prop>")
     body.append("</D:principal-property-search>")
     r = request(server, "REPORT", path or "/dav/principals/", login, data="".join(body),
@@ -636,3 +638,103 @@ def test_principal_search_property_set_and_match(dav):
     r = request(dav, "REPORT", "/dav/principals/", data='<D:principal-property-search '
                 'xmlns:D="DAV:"/>', headers={**XML, "Depth": "0"})
     assert r.status_code == 400
+
+
+def group_principal(name):
+    return f"/dav/principals/groups/{name}/"
+
+
+def test_group_found_by_search_and_invited_as_calendar_user(dav):
+    crew = unique("crew")
+    oxctl(dav, "group", "create", "acme", crew, "--name", "Night Crew")
+    oxctl(dav, "group", "add", "acme", crew, DAVE)
+    address = f"{crew}@example.org"
+    # By display name or name, any match type, without regard to case.
+    assert found(search(dav, ("D:displayname", "NIGHT cr"))) == [group_principal(crew)]
+    assert found(search(dav, ("D:displayname", crew.upper(), "equals"))) == [
+        group_principal(crew)]
+    assert found(search(dav, ("D:displayname", "crew", "starts-with"))) == [
+        group_principal(crew)]
+    assert found(search(dav, ("D:displayname", "rew", "starts-with"))) == []
+    assert found(search(dav, ("CS:first-name", "night"))) == [group_principal(crew)]
+    # By address, as a mailto: URI or a part of it.
+    assert found(search(dav, ("C:calendar-user-address-set", f"mailto:{address}"))) == [
+        group_principal(crew)]
+    assert found(search(dav, ("CS:email-address-set", f"{crew}@EXAMPLE"))) == [
+        group_principal(crew)]
+    # allof and anyof as for users; users come first.
+    r = search(dav, ("D:displayname", "night"), ("C:calendar-user-address-set", "bob@"))
+    assert found(r) == []
+    r = search(dav, ("D:displayname", "night"), ("C:calendar-user-address-set", "bob@"),
+               test="anyof")
+    assert [h.text for h in ET.fromstring(r.text).findall("D:response/D:href", NS)] == [
+        principal(BOB), group_principal(crew)]
+    # The groups collection holds groups only; another context sees none.
+    r = search(dav, ("D:displayname", "night"), ("D:displayname", "team"),
+               ("D:displayname", "alice"), test="anyof", path="/dav/principals/groups/")
+    assert found(r) == sorted([group_principal(crew), group_principal("team")])
+    assert found(search(dav, ("D:displayname", "night"), login=EVE)) == []
+
+    # The principal is a calendar user of type GROUP with its address.
+    r = search(dav, ("D:displayname", "night"),
+               props=("D:displayname", "C:calendar-user-type", "C:calendar-user-address-set"))
+    root = ET.fromstring(r.text)
+    assert root.find(".//D:displayname", NS).text == "Night Crew"
+    assert root.find(".//C:calendar-user-type", NS).text == "GROUP"
+    addresses = [h.text for h in root.findall(".//C:calendar-user-address-set/D:href", NS)]
+    assert addresses == [f"mailto:{address}"]
+    r = propfind(dav, group_principal(crew), ["C:calendar-user-type", "D:displayname"], BOB)
+    assert ET.fromstring(r.text).find(".//C:calendar-user-type", NS).text == "GROUP"
+
+    # Inviting that address as a group reaches the member's inbox.
+    uid = unique("crew-meeting")
+    ics = "\r\n".join([
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//OX Server tests//EN", "BEGIN:VEVENT",
+        f"UID:{uid}", "DTSTAMP:20300101T000000Z", "DTSTART:20300105T100000Z",
+        "DTEND:20300105T110000Z", "SUMMARY:Night shift", f"ORGANIZER:mailto:{ALICE}",
+        f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{ALICE}",
+        f"ATTENDEE;CUTYPE=GROUP;RSVP=TRUE:{addresses[0]}", "END:VEVENT", "END:VCALENDAR", ""])
+    r = request(dav, "PUT", f"/dav/calendars/{ALICE}/calendar/{uid}.ics", data=ics.encode(),
+                headers={"Content-Type": "text/calendar"})
+    assert r.status_code == 201, r.text
+    query = ('<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+             "<D:prop><C:calendar-data/></D:prop><C:filter>"
+             '<C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>')
+    r = request(dav, "REPORT", f"/dav/calendars/{DAVE}/inbox/", DAVE, data=query,
+                headers={**XML, "Depth": "1"})
+    assert r.status_code == 207, r.text
+    assert any(f"UID:{uid}" in (d.text or "")
+               for d in ET.fromstring(r.text).iter("{urn:ietf:params:xml:ns:caldav}calendar-data"))
+
+
+def test_group_address_held_by_a_user_is_not_the_groups(dav):
+    # Scheduling sends NAME@DOMAIN to whoever holds that address, so the
+    # group neither shows nor is found by it.
+    shadow = unique("shadow")
+    oxctl(dav, "user", "alias", "add", CAROL, f"{shadow}@example.org")
+    oxctl(dav, "group", "create", "acme", shadow)
+    r = propfind(dav, group_principal(shadow), ["C:calendar-user-address-set"])
+    assert ET.fromstring(r.text).findall(".//C:calendar-user-address-set/D:href", NS) == []
+    r = search(dav, ("C:calendar-user-address-set", f"{shadow}@example.org"))
+    assert found(r) == [principal(CAROL)]
+    assert found(search(dav, ("D:displayname", shadow))) == [group_principal(shadow)]
+
+
+def test_group_search_stays_bounded(dav):
+    bulk = unique("bulk")
+    names = [f"{bulk}-{i:02d}" for i in range(50)]
+    for name in names:
+        oxctl(dav, "group", "create", "acme", name)
+    # Fifty groups fill the answer exactly ...
+    r = search(dav, ("D:displayname", bulk))
+    assert "507" not in r.text
+    assert found(r) == [group_principal(n) for n in names]
+    # ... and a user more cuts it: users first, then groups, then a 507
+    # for the request URI.
+    r = search(dav, ("D:displayname", bulk), ("C:calendar-user-address-set", "alice@"),
+               test="anyof")
+    responses = ET.fromstring(r.text).findall("D:response", NS)
+    assert len(responses) == 51
+    hrefs = [resp.find("D:href", NS).text for resp in responses]
+    assert hrefs[:50] == [principal(ALICE)] + [group_principal(n) for n in names[:49]]
+    assert hrefs[50] == "/dav/principals/" and "507" in responses[50].find("D:status", NS).text
