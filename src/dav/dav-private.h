@@ -223,6 +223,8 @@ int dav_parse_lockinfo(const char *body, size_t len, struct dav_lockinfo *li_r,
                        struct ox_error *err);
 /* Escapes text for XML content and attributes. */
 char *dav_xml_escape(const char *text);
+/* The same, appended to out (no allocation for the common case). */
+void dav_xml_append_escaped(GString *out, const char *text);
 /* A request body as a libxml2 document (xmlDoc *), parsed as strictly as
  * the bodies above; NULL with OX_ERR_INVALID. Free with xmlFreeDoc. */
 void *dav_xml_parse(const char *body, size_t len, struct ox_error *err);

@@ -52,6 +52,7 @@ static bool live_prop(struct dav_request *rq, struct dav_resource *res, const ch
 {
 	char buf[40];
 	char *text = NULL;
+	const char *plain = NULL; /* a value to escape, not to free */
 	bool has = true;
 	if (strcmp(name, "resourcetype") == 0) {
 		text = g_strconcat(res->collection ? "<D:collection/>" : "",
@@ -61,10 +62,10 @@ static bool live_prop(struct dav_request *rq, struct dav_resource *res, const ch
 		text = g_strdup_printf("%" G_GUINT64_FORMAT, res->length);
 	} else if (strcmp(name, "getcontenttype") == 0) {
 		has = !res->collection && res->content_type != NULL;
-		text = has ? dav_xml_escape(res->content_type) : NULL;
+		plain = res->content_type;
 	} else if (strcmp(name, "getetag") == 0) {
 		has = res->etag != NULL;
-		text = has ? dav_xml_escape(res->etag) : NULL;
+		plain = res->etag;
 	} else if (strcmp(name, "getlastmodified") == 0) {
 		has = res->modified > 0;
 		dav_http_date(res->modified, buf);
@@ -75,7 +76,7 @@ static bool live_prop(struct dav_request *rq, struct dav_resource *res, const ch
 		text = g_strdup(buf);
 	} else if (strcmp(name, "displayname") == 0) {
 		has = res->display_name != NULL;
-		text = has ? dav_xml_escape(res->display_name) : NULL;
+		plain = res->display_name;
 	} else if (strcmp(name, "supportedlock") == 0) {
 		text = g_strdup("<D:lockentry><D:lockscope><D:exclusive/></D:lockscope>"
 		                "<D:locktype><D:write/></D:locktype></D:lockentry>"
@@ -108,7 +109,10 @@ static bool live_prop(struct dav_request *rq, struct dav_resource *res, const ch
 		g_string_append(out, name);
 		if (value) {
 			g_string_append_c(out, '>');
-			g_string_append(out, text);
+			if (plain != NULL)
+				dav_xml_append_escaped(out, plain);
+			else
+				g_string_append(out, text);
 			g_string_append(out, "</D:");
 			g_string_append(out, name);
 			g_string_append_c(out, '>');
@@ -165,7 +169,6 @@ void dav_response_xml(struct dav_request *rq, const struct dav_propfind *pf, cha
 {
 	char *path = dav_path_join(segs, n);
 	char *href = dav_href(rq, segs, n, res->collection);
-	char *href_esc = dav_xml_escape(href);
 	GString *found = g_string_sized_new(512), *missing = g_string_new(NULL);
 	GString *denied = g_string_new(NULL);
 	GPtrArray *dead = g_ptr_array_new_with_free_func(dead_prop_free);
@@ -201,7 +204,7 @@ void dav_response_xml(struct dav_request *rq, const struct dav_propfind *pf, cha
 		}
 	}
 	g_string_append(out, "<D:response><D:href>");
-	g_string_append(out, href_esc);
+	dav_xml_append_escaped(out, href);
 	g_string_append(out, "</D:href>");
 	propstat(out, found, "200 OK");
 	propstat(out, denied, "403 Forbidden");
@@ -211,7 +214,6 @@ void dav_response_xml(struct dav_request *rq, const struct dav_propfind *pf, cha
 	g_string_free(found, TRUE);
 	g_string_free(missing, TRUE);
 	g_string_free(denied, TRUE);
-	g_free(href_esc);
 	g_free(href);
 	g_free(path);
 }

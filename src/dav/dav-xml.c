@@ -261,6 +261,49 @@ char *dav_xml_escape(const char *text)
 	return *p == '\0' ? g_strdup(text) : g_markup_escape_text(text, -1);
 }
 
+void dav_xml_append_escaped(GString *out, const char *text)
+{
+	/* Runs of plain text go in whole; the markup characters as entities
+	 * (quotes too: the text may end up in an attribute). */
+	const char *run = text;
+	for (const char *p = text;; p++) {
+		const char *entity = NULL;
+		switch (*p) {
+		case '<':
+			entity = "&lt;";
+			break;
+		case '>':
+			entity = "&gt;";
+			break;
+		case '&':
+			entity = "&amp;";
+			break;
+		case '\'':
+			entity = "&apos;";
+			break;
+		case '"':
+			entity = "&quot;";
+			break;
+		default:
+			break;
+		}
+		if (entity == NULL && *p != '\0' &&
+		    ((unsigned char)*p >= 0x20 || *p == '\t' || *p == '\n' || *p == '\r'))
+			continue;
+		g_string_append_len(out, run, p - run);
+		if (*p == '\0')
+			return;
+		if (entity != NULL) {
+			g_string_append(out, entity);
+		} else {
+			/* Other controls cannot be in XML 1.0 at all: as g_markup
+			 * would, a character reference. */
+			g_string_append_printf(out, "&#x%x;", (unsigned)(unsigned char)*p);
+		}
+		run = p + 1;
+	}
+}
+
 void *dav_xml_parse(const char *body, size_t len, struct ox_error *err)
 {
 	if (body == NULL || len == 0) {

@@ -129,6 +129,29 @@ static void test_size_bound(void)
 	g_free(big);
 }
 
+/* The appending escape writes what the allocating one returns. */
+static void test_escape(void)
+{
+	static const char *const texts[] = {
+		"",
+		"plain",
+		"\"etag-1\"",
+		"a<b>&c'd\"e",
+		"caf\xc3\xa9 \xe2\x82\xac",
+		"tab\tnl\ncr\r",
+		"ctl\x01x\x1f",
+		"/dav/files/a@b/x y/",
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(texts); i++) {
+		char *want = dav_xml_escape(texts[i]);
+		GString *got = g_string_new("pre:");
+		dav_xml_append_escaped(got, texts[i]);
+		g_assert_cmpstr(got->str + 4, ==, want);
+		g_string_free(got, TRUE);
+		g_free(want);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -138,5 +161,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/dav/xml/proppatch-refused", test_proppatch_refused);
 	g_test_add_func("/dav/xml/lockinfo", test_lockinfo);
 	g_test_add_func("/dav/xml/size-bound", test_size_bound);
+	g_test_add_func("/dav/xml/escape", test_escape);
 	return g_test_run();
 }
