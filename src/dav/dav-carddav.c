@@ -108,6 +108,111 @@ static int lookup_contact(struct dav_request *rq, struct dav_resource *res, cons
 	return r;
 }
 
+/* --- vCard version negotiation (RFC 9110 12.5.1, RFC 6352 5.1.1) --- */
+
+/* A media type's version parameter (token or quoted) as 3 or 4, else 0. */
+static int vcard_version_value(const char *value)
+{
+	if (strcmp(value, "3.0") == 0 || strcmp(value, "\"3.0\"") == 0)
+		return 3;
+	if (strcmp(value, "4.0") == 0 || strcmp(value, "\"4.0\"") == 0)
+		return 4;
+	return 0;
+}
+
+/* The vCard version an Accept header asks for: the text/vcard range with
+ * a version parameter of 3.0 or 4.0 and the highest weight (the first of
+ * equal ones); 0 when none does (the card is then served as stored). */
+static int accepted_version(const char *accept)
+{
+	int best = 0;
+	double best_q = 0;
+	gchar **ranges = g_strsplit(accept != NULL ? accept : "", ",", 64);
+	for (gchar **r = ranges; *r != NULL; r++) {
+		gchar **parts = g_strsplit(*r, ";", 16);
+		int version = 0;
+		double q = 1;
+		bool vcard = g_ascii_strcasecmp(g_strstrip(parts[0]), "text/vcard") == 0;
+		for (gchar **p = parts + 1; vcard && *p != NULL; p++) {
+			char *eq = strchr(*p, '=');
+			if (eq == NULL)
+				continue;
+			*eq = '\0';
+			const char *name = g_strstrip(*p), *value = g_strstrip(eq + 1);
+			if (g_ascii_strcasecmp(name, "version") == 0)
+				version = vcard_version_value(value);
+			else if (g_ascii_strcasecmp(name, "q") == 0)
+				q = g_ascii_strtod(value, NULL);
+		}
+		if (vcard && version != 0 && q > best_q) {
+			best = version;
+			best_q = q;
+		}
+		g_strfreev(parts);
+	}
+	g_strfreev(ranges);
+	return best;
+}
+
+/* The strong ETag of a converted representation: the stored one with the
+ * version added, so that caches and If-None-Match tell them apart while
+ * both follow the one stored state. */
+static char *version_etag(const char *etag, int version)
+{
+	size_t len = strlen(etag);
+	return g_strdup_printf("%.*s-vcard%d\"", (int)(len > 0 ? len - 1 : 0), etag, version);
+}
+
+/* GET and HEAD of a contact answer in the version Accept asks for
+ * (converted, with its own ETag; Vary: Accept either way). A write whose
+ * If-Match names a converted representation's ETag names the same stored
+ * state: it matches, as the client read it from this contact. */
+static void negotiate_version(struct dav_request *rq, struct dav_resource *res)
+{
+	struct card_res *cr = card_of(res);
+	const char *method = http_request_method(rq->ex);
+	if (res->etag == NULL)
+		return;
+	if (strcmp(method, "PUT") == 0 || strcmp(method, "DELETE") == 0) {
+		const char *im = http_request_header(rq->ex, "If-Match");
+		for (int v = 3; im != NULL && v <= 4; v++) {
+			char *etag = version_etag(res->etag, v);
+			if (http_etag_listed(im, etag, false)) {
+				g_free(res->etag);
+				res->etag = etag;
+				return;
+			}
+			g_free(etag);
+		}
+		return;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return;
+	http_response_header(rq->ex, "Vary", "Accept");
+	int version = accepted_version(http_request_header(rq->ex, "Accept"));
+	size_t len;
+	struct ox_error err;
+	if (version == 0 || pim_contact_read(rq->store, rq->user, &cr->book, &cr->contact,
+	                                     &cr->data, &len, &err) < 0)
+		return;
+	if (pim_vcard_version(cr->data) == version)
+		return;
+	char *converted = pim_vcard_convert(cr->data, version, &err);
+	if (converted == NULL) {
+		/* RFC 9110 12.1: a server may answer a representation the
+		 * client did not ask for rather than 406. */
+		return;
+	}
+	g_free(cr->data);
+	cr->data = converted;
+	res->length = strlen(converted);
+	char *etag = version_etag(res->etag, version);
+	g_free(res->etag);
+	res->etag = etag;
+	g_free(res->content_type);
+	res->content_type = g_strdup_printf(VCARD_TYPE "; version=%d.0", version);
+}
+
 static int card_lookup(struct dav_request *rq, char **segs, size_t n, struct dav_resource *res,
                        struct ox_error *err)
 {
@@ -139,7 +244,10 @@ static int card_lookup(struct dav_request *rq, char **segs, size_t n, struct dav
 		describe_book(res, &cr->book, rq->user);
 		return 1;
 	}
-	return lookup_contact(rq, res, segs[2], err);
+	r = lookup_contact(rq, res, segs[2], err);
+	if (r > 0 && segs == rq->segs)
+		negotiate_version(rq, res);
+	return r;
 }
 
 /* --- members --- */
@@ -223,11 +331,16 @@ static int card_get(struct dav_request *rq, struct dav_resource *res, uint64_t o
 		return ox_error_set(err, OX_ERR_NOT_FOUND, "no such contact");
 	char *data = NULL;
 	size_t len = 0;
-	if (pim_contact_read(rq->store, rq->user, &cr->book, &cr->contact, &data, &len, err) < 0)
+	/* A converted representation is already made (negotiate_version). */
+	if (cr->data != NULL)
+		len = strlen(cr->data);
+	else if (pim_contact_read(rq->store, rq->user, &cr->book, &cr->contact, &data, &len, err) <
+	         0)
 		return -1;
 	int r = 0;
 	if (offset < len)
-		r = sink(data + offset, (size_t)MIN(length, len - offset), ctx);
+		r = sink((data != NULL ? data : cr->data) + offset,
+		         (size_t)MIN(length, len - offset), ctx);
 	g_free(data);
 	return r < 0 ? ox_error_set(err, OX_ERR_TEMP, "the client went away") : 0;
 }
@@ -587,8 +700,10 @@ static void status_response(struct dav_ms *ms, const char *href, const char *sta
 	g_free(esc);
 }
 
-/* Whether the card is in the vCard version address-data asked for: the
- * server does not convert between 3.0 and 4.0. */
+/* Puts the card in the vCard version address-data asked for, converting
+ * it when it is stored in the other one; false when that fails. The
+ * response's DAV:getetag stays the stored one: it is the resource's, and
+ * the one a client sends back in If-Match. */
 static bool in_version(struct dav_request *rq, struct card_res *cr, int version)
 {
 	size_t len;
@@ -596,11 +711,19 @@ static bool in_version(struct dav_request *rq, struct card_res *cr, int version)
 	if (cr->data == NULL && pim_contact_read(rq->store, rq->user, &cr->book, &cr->contact,
 	                                         &cr->data, &len, &err) < 0)
 		return true; /* address-data will be missing, as for any unreadable card */
-	return pim_vcard_version(cr->data) == version;
+	if (pim_vcard_version(cr->data) == version)
+		return true;
+	char *converted = pim_vcard_convert(cr->data, version, &err);
+	if (converted == NULL)
+		return false;
+	g_free(cr->data);
+	cr->data = converted;
+	return true;
 }
 
 /* One contact's response to a report, or RFC 6352 8.7.2's refusal of a
- * conversion the server cannot make. */
+ * conversion the server could not make (a card that would outgrow the
+ * reader's bounds in the other version). */
 static void report_response(struct dav_request *rq, struct dav_ms *ms,
                             const struct dav_carddav_report *r, char **segs, size_t n,
                             struct dav_resource *res)
@@ -611,8 +734,8 @@ static void report_response(struct dav_request *rq, struct dav_ms *ms,
 		char *href = dav_href(rq, segs, n, false);
 		char *error = g_strdup_printf(
 			"<D:error><CR:supported-address-data-conversion xmlns:CR=\"" CARDDAV_NS
-			"\"/></D:error><D:responsedescription>the card is not vCard %d.0 and "
-			"is not converted</D:responsedescription>",
+			"\"/></D:error><D:responsedescription>the card cannot be converted to "
+			"vCard %d.0</D:responsedescription>",
 			r->data.version);
 		status_response(ms, href, "415 Unsupported Media Type", error);
 		g_free(error);

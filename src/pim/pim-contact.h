@@ -241,6 +241,13 @@ struct pim_vcard_select {
 char *pim_vcard_select(const char *data, const struct pim_vcard_select *sel, size_t n);
 /* The card's VERSION as 3 or 4; 0 when it has none of these (pure). */
 int pim_vcard_version(const char *data);
+/* The card in vCard `to_version` (3 or 4), or NULL with OX_ERR_INVALID
+ * (or OX_ERR_LIMIT when the result would pass the reader's bounds).
+ * RFC 6350 Appendix A's rules and the extensions clients use for what
+ * 3.0 lacks (docs/internals/carddav.md lists them); every other line is
+ * copied as stored. A card already in that version comes back as is.
+ * The result passes pim_vcard_index. Pure; the caller frees it. */
+char *pim_vcard_convert(const char *text, int to_version, struct ox_error *err);
 
 /* Calls fn with each contact of the book the actor may read that passes
  * q (NULL: all), by name, with its text. fn returns 0 to go on, -1 to

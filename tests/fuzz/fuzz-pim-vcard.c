@@ -8,7 +8,9 @@
  * and N present, UTF-8 values; and reading it again gives the same index
  * (the stored text is what later queries see). On any text, a partial
  * card selected again is the same partial card, and a filter's answer
- * does not depend on the order of its tests. */
+ * does not depend on the order of its tests. An accepted card converts
+ * to vCard 3.0 and 4.0, each result accepted again with the same UID,
+ * and converting it back and forth once more changes nothing. */
 #include "core/error.h"
 #include "pim/pim-contact-private.h"
 
@@ -59,6 +61,34 @@ static void check_stored(const char *text)
 	(void)pim_vcard_version(text);
 }
 
+/* Conversion (pim_vcard_convert) of an accepted card to each version;
+ * a result the converter refuses must be refused for a limit only. */
+static void check_convert(const char *text, const char *uid)
+{
+	for (int version = 3; version <= 4; version++) {
+		struct ox_error err = {0};
+		char *out = pim_vcard_convert(text, version, &err);
+		if (out == NULL) {
+			if (err.code != OX_ERR_LIMIT)
+				die("an accepted card does not convert");
+			continue;
+		}
+		struct pim_vcard_index idx;
+		if (pim_vcard_index(out, strlen(out), &idx, &err) < 0)
+			die("a converted card is refused");
+		if (idx.version[0] - '0' != version || strcmp(idx.uid, uid) != 0)
+			die("a converted card has another version or UID");
+		pim_vcard_index_clear(&idx);
+		char *back = pim_vcard_convert(out, version == 3 ? 4 : 3, &err);
+		char *again = back != NULL ? pim_vcard_convert(back, version, &err) : NULL;
+		if (back != NULL && again == NULL && err.code != OX_ERR_LIMIT)
+			die("a converted card does not convert back");
+		g_free(again);
+		g_free(back);
+		g_free(out);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -81,6 +111,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strcmp(idx.emails, again.emails) != 0)
 			die("a second reading differs");
 		pim_vcard_index_clear(&again);
+		char *card = g_strndup(copy, size);
+		check_convert(card, idx.uid);
+		g_free(card);
 		pim_vcard_index_clear(&idx);
 	} else if (err.code != OX_ERR_INVALID && err.code != OX_ERR_LIMIT) {
 		die("a refusal with an unexpected code");

@@ -193,23 +193,48 @@ def test_address_data_with_named_properties(dav):
         "BEGIN:VCARD", "VERSION:3.0", "UID:jane-1@example.org", "FN:Jane Müller", "END:VCARD"]
 
 
+def address_data(response):
+    return response.find(".//CR:address-data", NS).text
+
+
 def test_address_data_versions_and_media_types(dav):
     book = make_book(dav, "work")
-    put(dav, book + "jane.vcf", JANE)
+    jane_etag = put(dav, book + "jane.vcf", JANE)
     put(dav, book + "john.vcf", JOHN)
     hrefs = [book + "jane.vcf", book + "john.vcf"]
-    # 4.0 asked: the 4.0 card comes, the 3.0 one is not converted (8.7.2).
+    # 4.0 asked: the 4.0 card comes as stored, the 3.0 one converted
+    # (RFC 6350 Appendix A); the ETag stays the stored one's.
     r = multiget(dav, book, hrefs, '<CR:address-data content-type="text/vcard" version="4.0"/>')
     assert r.status_code == 207, r.text
     got = responses(r.text)
-    assert got[book + "john.vcf"].find(".//CR:address-data", NS).text.startswith("BEGIN:VCARD")
-    jane = got[book + "jane.vcf"]
-    assert "415" in jane.find("D:status", NS).text
-    assert jane.find("D:error/CR:supported-address-data-conversion", NS) is not None
+    assert address_data(got[book + "john.vcf"]) == JOHN
+    jane4 = address_data(got[book + "jane.vcf"])
+    assert jane4 == ("BEGIN:VCARD\r\nVERSION:4.0\r\nUID:jane-1@example.org\r\nFN:Jane Müller\r\n"
+                     "N:Müller;Jane;;;\r\nNICKNAME:Janie\r\nitem1.EMAIL;TYPE=WORK:jane@work.example\r\n"
+                     "EMAIL;TYPE=home:jane@home.example\r\nTEL;TYPE=WORK:+49 30 1234567\r\n"
+                     "NOTE:a long note that is fol\r\n ded over two lines\r\nEND:VCARD\r\n")
+    assert got[book + "jane.vcf"].find(".//D:getetag", NS).text == jane_etag
+    # 3.0 asked: the other way; named properties select from the converted
+    # card.
     r = multiget(dav, book, hrefs, '<CR:address-data version="3.0"/>')
     got = responses(r.text)
-    assert got[book + "jane.vcf"].find(".//CR:address-data", NS).text == JANE
-    assert "415" in got[book + "john.vcf"].find("D:status", NS).text
+    assert address_data(got[book + "jane.vcf"]) == JANE
+    assert address_data(got[book + "john.vcf"]) == (
+        "BEGIN:VCARD\nVERSION:3.0\nUID:urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1\n"
+        "FN:John Smith\nN:Smith;John;;;\nEMAIL;TYPE=work,PREF:john@example.net\n"
+        "TEL;TYPE=cell:+1-555-0100\nADR;TYPE=home:;;1 Main St;Springfield;;;US\nEND:VCARD\n")
+    r = multiget(dav, book, [book + "john.vcf"],
+                 '<CR:address-data version="3.0"><CR:prop name="TEL"/></CR:address-data>')
+    assert address_data(responses(r.text)[book + "john.vcf"]) == (
+        "BEGIN:VCARD\nVERSION:3.0\nUID:urn:uuid:4fbe8971-0bc3-424c-9c26-36c3e1eff6b1\n"
+        "TEL;TYPE=cell:+1-555-0100\nEND:VCARD\n")
+    # The same in addressbook-query.
+    body = (f'<CR:addressbook-query xmlns:D="DAV:" xmlns:CR="{CR}"><D:prop>'
+            '<CR:address-data version="4.0"/></D:prop>'
+            '<CR:filter><CR:prop-filter name="NICKNAME"/></CR:filter></CR:addressbook-query>')
+    r = request(dav, "REPORT", book, body, headers={**XML, "Depth": "1"})
+    assert r.status_code == 207, r.text
+    assert address_data(responses(r.text)[book + "jane.vcf"]) == jane4
     # Media types and versions the server does not have: 403 for the report.
     for attrs in ('content-type="application/vcard+json"', 'version="2.1"'):
         r = multiget(dav, book, hrefs, f"<CR:address-data {attrs}/>")
@@ -221,6 +246,58 @@ def test_address_data_versions_and_media_types(dav):
                 '<D:href>x</D:href>'):
         r = multiget(dav, book, hrefs, f"<CR:address-data>{bad}</CR:address-data>")
         assert r.status_code == 400, (bad, r.text)
+
+
+def test_get_with_accept_converts(dav):
+    book = make_book(dav, "work")
+    stored = put(dav, book + "jane.vcf", JANE)
+    url = dav.url(book + "jane.vcf")
+    s = session(ALICE)
+    # No version asked (or only one the server lacks): as stored.
+    for accept in (None, "text/vcard", "text/vcard;version=2.1", "*/*"):
+        r = s.get(url, headers={"Accept": accept} if accept else {}, timeout=10)
+        assert r.status_code == 200 and r.content == JANE.encode()
+        assert r.headers["ETag"] == stored and r.headers["Vary"] == "Accept"
+    # The stored version asked: as stored, same ETag.
+    r = s.get(url, headers={"Accept": "text/vcard; version=3.0"}, timeout=10)
+    assert r.content == JANE.encode() and r.headers["ETag"] == stored
+    # 4.0 asked (the highest weight wins): converted, with its own strong ETag.
+    r = s.get(url, headers={"Accept": 'text/vcard;version=3.0;q=0.5, text/vcard;version="4.0"'},
+              timeout=10)
+    assert r.status_code == 200, r.text
+    assert r.text.startswith("BEGIN:VCARD\r\nVERSION:4.0\r\n")
+    assert "item1.EMAIL;TYPE=WORK:jane@work.example\r\n" in r.text
+    assert r.headers["Content-Type"].endswith("version=4.0")
+    assert int(r.headers["Content-Length"]) == len(r.content)
+    etag4 = r.headers["ETag"]
+    assert etag4 != stored and not etag4.startswith("W/")
+    h = s.head(url, headers={"Accept": "text/vcard;version=4.0"}, timeout=10)
+    assert h.headers["ETag"] == etag4 and h.headers["Content-Length"] == r.headers["Content-Length"]
+    # Conditional GET per representation.
+    r = s.get(url, headers={"Accept": "text/vcard;version=4.0", "If-None-Match": etag4},
+              timeout=10)
+    assert r.status_code == 304
+    r = s.get(url, headers={"Accept": "text/vcard;version=4.0", "If-None-Match": stored},
+              timeout=10)
+    assert r.status_code == 200
+    # A range of the converted representation.
+    r = s.get(url, headers={"Accept": "text/vcard;version=4.0", "Range": "bytes=0-10"},
+              timeout=10)
+    assert r.status_code == 206 and r.text == "BEGIN:VCARD"
+    # A write conditioned on the converted representation's ETag names the
+    # same stored state; once the contact changed, neither ETag matches.
+    changed = JANE.replace("Janie", "Jan")
+    r = request(dav, "PUT", book + "jane.vcf", changed, headers={**VCARD, "If-Match": etag4})
+    assert r.status_code == 204, r.text
+    r = request(dav, "PUT", book + "jane.vcf", JANE, headers={**VCARD, "If-Match": etag4})
+    assert r.status_code == 412
+    assert s.get(url, timeout=10).content == changed.encode()
+    # A 4.0 card asked as 3.0.
+    put(dav, book + "john.vcf", JOHN)
+    r = s.get(dav.url(book + "john.vcf"), headers={"Accept": "text/vcard;version=3.0"},
+              timeout=10)
+    assert r.text.startswith("BEGIN:VCARD\nVERSION:3.0\n")
+    assert "\nTEL;TYPE=cell:+1-555-0100\n" in r.text
 
 
 # --- filters (RFC 6352 10.5) ---
