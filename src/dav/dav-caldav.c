@@ -378,8 +378,15 @@ static int cal_remove(struct dav_request *rq, struct dav_resource *res, struct o
 	struct cal_res *cr = cal_of(res);
 	if (schedule_tag_check(rq, res, err) < 0)
 		return -1;
-	if (cr->kind == CAL_OBJECT)
-		return pim_object_delete(rq->store, rq->user, &cr->cal, &cr->obj, err);
+	if (cr->kind == CAL_OBJECT) {
+		/* RFC 6638 8.1: an attendee's client may remove its copy without
+		 * the reply (a decline) that the removal would send. */
+		const char *reply = http_request_header(rq->ex, "Schedule-Reply");
+		if (reply != NULL && strcmp(reply, "T") != 0 && strcmp(reply, "F") != 0)
+			return ox_error_set(err, OX_ERR_INVALID, "Schedule-Reply is T or F");
+		unsigned flags = reply != NULL && strcmp(reply, "F") == 0 ? PIM_DELETE_NO_REPLY : 0;
+		return pim_object_delete(rq->store, rq->user, &cr->cal, &cr->obj, flags, err);
+	}
 	if (cr->kind == CAL_CALENDAR)
 		return pim_calendar_delete(rq->store, rq->user, &cr->cal, err);
 	return ox_error_set(err, OX_ERR_PERM, "calendar homes cannot be deleted");

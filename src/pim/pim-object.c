@@ -429,7 +429,7 @@ out:
 }
 
 int pim_object_delete(struct store *s, int64_t actor, const struct pim_calendar *cal,
-                      const struct pim_object *obj, struct ox_error *err)
+                      const struct pim_object *obj, unsigned flags, struct ox_error *err)
 {
 	int64_t creator = 0;
 	if (change_object_creator(s, cal->folder_id, obj->name, &creator, err) < 0 ||
@@ -456,10 +456,9 @@ int pim_object_delete(struct store *s, int64_t actor, const struct pim_calendar 
 		store_stmt_done(&st);
 	}
 	ok = ok && change_record(s, cal->folder_id, obj->name, actor, true, NULL, err) == 0;
-	char *unused = NULL;
 	if (ok && old_text != NULL && pim_schedule_candidate(old_text))
-		ok = pim_schedule_object(s, cal, old_text, NULL, &unused, err) == 0;
-	g_free(unused);
+		ok = pim_schedule_removed(s, cal, old_text, (flags & PIM_DELETE_NO_REPLY) == 0,
+		                          err) == 0;
 	g_free(old_text);
 	if (own && (!ok || store_commit(s, err) < 0)) {
 		store_rollback(s);

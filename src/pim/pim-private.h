@@ -100,6 +100,11 @@ int pim_object_remove_as(struct store *s, int64_t folder_id, int64_t as_user, co
  * resources), else NULL. */
 int pim_schedule_object(struct store *s, const struct pim_calendar *cal, const char *old_data,
                         const char *new_data, char **rewritten_r, struct ox_error *err);
+/* The same for a removed object; an attendee's removal declines only
+ * when attendee_replies (RFC 6638 8.1: "Schedule-Reply: F" keeps it
+ * quiet); an organizer's always cancels. */
+int pim_schedule_removed(struct store *s, const struct pim_calendar *cal, const char *old_data,
+                         bool attendee_replies, struct ox_error *err);
 /* Whether a text may be a scheduling object (names an ORGANIZER): a
  * cheap test before parsing. */
 bool pim_schedule_candidate(const char *text);

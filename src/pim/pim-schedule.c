@@ -912,8 +912,9 @@ static int as_attendee(struct store *s, const struct pim_calendar *cal, int64_t 
 	return r;
 }
 
-int pim_schedule_object(struct store *s, const struct pim_calendar *cal, const char *old_data,
-                        const char *new_data, char **rewritten_r, struct ox_error *err)
+static int schedule_object(struct store *s, const struct pim_calendar *cal, const char *old_data,
+                           const char *new_data, bool attendee_replies, char **rewritten_r,
+                           struct ox_error *err)
 {
 	*rewritten_r = NULL;
 	if (cal->owner_id == 0 || cal->inbox)
@@ -942,7 +943,7 @@ int pim_schedule_object(struct store *s, const struct pim_calendar *cal, const c
 	if (organizing && !(has_new ? new.organizer_by_client : old.organizer_by_client))
 		r = as_organizer(s, cal, context_id, has_old ? &old : NULL, has_new ? &new : NULL,
 		                 old_data, has_new ? new_data : NULL, rewritten_r, err);
-	else if (!organizing)
+	else if (!organizing && attendee_replies)
 		r = as_attendee(s, cal, context_id, has_old ? &old : NULL, has_new ? &new : NULL,
 		                old_data, new_data, rewritten_r, err);
 out:
@@ -954,6 +955,21 @@ out:
 		g_free(*rewritten_r);
 		*rewritten_r = NULL;
 	}
+	return r;
+}
+
+int pim_schedule_object(struct store *s, const struct pim_calendar *cal, const char *old_data,
+                        const char *new_data, char **rewritten_r, struct ox_error *err)
+{
+	return schedule_object(s, cal, old_data, new_data, true, rewritten_r, err);
+}
+
+int pim_schedule_removed(struct store *s, const struct pim_calendar *cal, const char *old_data,
+                         bool attendee_replies, struct ox_error *err)
+{
+	char *unused = NULL;
+	int r = schedule_object(s, cal, old_data, NULL, attendee_replies, &unused, err);
+	g_free(unused);
 	return r;
 }
 

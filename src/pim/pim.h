@@ -171,8 +171,11 @@ int pim_object_may_put(struct store *s, int64_t actor, const struct pim_calendar
 int pim_object_put(struct store *s, int64_t actor, const struct pim_calendar *cal, const char *name,
                    const char *data, size_t len, bool *created_r, struct pim_object *obj_r,
                    enum pim_reject *reject_r, struct ox_error *err);
+/* PIM_DELETE_NO_REPLY: an attendee removes their copy without declining
+ * (RFC 6638 8.1, Schedule-Reply: F). */
+#define PIM_DELETE_NO_REPLY 1u
 int pim_object_delete(struct store *s, int64_t actor, const struct pim_calendar *cal,
-                      const struct pim_object *obj, struct ox_error *err);
+                      const struct pim_object *obj, unsigned flags, struct ox_error *err);
 /* Copies an object (or, with move, moves it) to the free name dst_name of
  * dst_cal, all or nothing, joining an open transaction (COPY and MOVE,
  * RFC 4791 5.3.2.1). Needs reading the source, creating in the

@@ -167,6 +167,28 @@ def test_declining_by_deleting_and_cancellation(dav):
     assert get(dav, BOB, "meet-3.ics").status_code == 404
 
 
+def test_schedule_reply_f_removes_without_declining(dav):
+    """RFC 6638 8.1: with Schedule-Reply: F an attendee's DELETE sends no
+    reply, so the organizer's copy keeps the answer it had."""
+    put(dav, ALICE, "meet-q.ics", event("meet-q", [BOB, CAROL]))
+    replies_before = len(inbox_messages(dav, ALICE))
+    bad = session(BOB).delete(url(dav, BOB, "calendar/meet-q.ics"),
+                              headers={"Schedule-Reply": "maybe"}, timeout=10)
+    assert bad.status_code == 400
+    assert get(dav, BOB, "meet-q.ics").status_code == 200
+    r = session(BOB).delete(url(dav, BOB, "calendar/meet-q.ics"),
+                            headers={"Schedule-Reply": "F"}, timeout=10)
+    assert r.status_code == 204
+    assert get(dav, BOB, "meet-q.ics").status_code == 404
+    assert partstat(get(dav, ALICE, "meet-q.ics").text, BOB) == "NEEDS-ACTION"
+    assert len(inbox_messages(dav, ALICE)) == replies_before
+    # "T" is the default: Carol's removal declines.
+    r = session(CAROL).delete(url(dav, CAROL, "calendar/meet-q.ics"),
+                              headers={"Schedule-Reply": "T"}, timeout=10)
+    assert r.status_code == 204
+    assert partstat(get(dav, ALICE, "meet-q.ics").text, CAROL) == "DECLINED"
+
+
 def test_auto_add_off_keeps_invitations_in_the_inbox(dav):
     oxctl(dav, "user", "scheduling", CAROL, "--auto-add", "no")
     put(dav, ALICE, "meet-4.ics", event("meet-4", [CAROL]))

@@ -356,7 +356,7 @@ static void test_objects(struct store_fixture *f, gconstpointer driver)
 	/* Delete joins an open transaction, so COPY's overwrite rolls back. */
 	before = store_fixture_snapshot(S(f));
 	g_assert_cmpint(store_begin(S(f), &err), ==, 0);
-	g_assert_cmpint(pim_object_delete(S(f), alice, &events, &copied, &err), ==, 0);
+	g_assert_cmpint(pim_object_delete(S(f), alice, &events, &copied, 0, &err), ==, 0);
 	store_rollback(S(f));
 	after = store_fixture_snapshot(S(f));
 	g_assert_cmpstr(before, ==, after);

@@ -224,7 +224,7 @@ static void test_service(struct store_fixture *f, gconstpointer driver)
 	/* Alice deletes: Bob's copy goes. */
 	find_calendar(S(f), alice, "calendar", &cal);
 	g_assert_cmpint(pim_object_find(S(f), alice, &cal, "m1.ics", &obj, &err), ==, 1);
-	g_assert_cmpint(pim_object_delete(S(f), alice, &cal, &obj, &err), ==, 0);
+	g_assert_cmpint(pim_object_delete(S(f), alice, &cal, &obj, 0, &err), ==, 0);
 	pim_object_clear(&obj);
 	pim_calendar_clear(&cal);
 	g_assert_null(read_object(S(f), bob, "m1.ics"));
