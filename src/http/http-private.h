@@ -10,6 +10,9 @@
 /* Request bodies up to this size are received whole before the handler
  * runs; larger ones stream to it. */
 #define HTTP_BODY_BUFFER_MAX (64 * 1024)
+/* Body bytes that restart net.read_timeout: a body must arrive at no less
+ * than this much per timeout (16 KiB per 30 s by default, 550 B/s). */
+#define HTTP_BODY_PROGRESS_MIN (16 * 1024)
 /* Streamed body bytes waiting for the handler: reading stops above. */
 #define HTTP_BODY_PIPE_HIGH (256 * 1024)
 #define HTTP_BODY_PIPE_LOW (64 * 1024)

@@ -12,9 +12,10 @@ struct http_conn {
 	struct http_parse *parser;
 	struct http_exchange *ex; /* the exchange in flight, or NULL */
 	unsigned requests;
-	bool in_feed;         /* inside http_parse_feed(): callbacks are running */
-	bool paused_body;     /* reading paused: the handler lags on the body */
-	bool paused_exchange; /* reading paused: one exchange at a time */
+	bool in_feed;          /* inside http_parse_feed(): callbacks are running */
+	bool paused_body;      /* reading paused: the handler lags on the body */
+	size_t body_since_arm; /* body bytes since the read timer last started */
+	bool paused_exchange;  /* reading paused: one exchange at a time */
 	bool draining;
 	bool peer_eof;
 	bool failed;
@@ -30,6 +31,7 @@ static void arm_idle(struct http_conn *hc)
 
 static void arm_read(struct http_conn *hc)
 {
+	hc->body_since_arm = 0;
 	net_conn_set_timer(hc->conn, net_read_timeout_ms());
 }
 
@@ -84,6 +86,11 @@ static int on_head(void *ctx, struct http_request_head *head)
 	/* A large or unknown-length body streams to a handler already running. */
 	if (head->chunked || head->content_length > HTTP_BODY_BUFFER_MAX)
 		exchange_run(hc, ex);
+	/* The body's clock starts with the head; on_body restarts it by the
+	 * piece. */
+	if ((head->chunked || head->content_length > 0) && hc->ex == ex &&
+	    !net_conn_is_closing(hc->conn))
+		arm_read(hc);
 	return 0;
 }
 
@@ -95,8 +102,16 @@ static int on_body(void *ctx, const char *data, size_t len)
 	if (http_exchange_add_body(hc->ex, data, len) && !hc->paused_body) {
 		hc->paused_body = true;
 		update_pause(hc);
+		/* The handler is the slow one now: no clock until it resumes. */
+		net_conn_set_timer(hc->conn, 0);
+		return 0;
 	}
-	arm_read(hc); /* progress */
+	/* Progress restarts the clock only by the piece: a client trickling
+	 * a byte now and then would hold a worker waiting on its body for
+	 * as long as it likes. */
+	hc->body_since_arm += len;
+	if (hc->body_since_arm >= HTTP_BODY_PROGRESS_MIN)
+		arm_read(hc);
 	return 0;
 }
 
@@ -283,6 +298,7 @@ void http_conn_resume_body(struct net_conn *conn, void *arg)
 	if (hc != NULL && hc->ex == ex && hc->paused_body && !net_conn_is_closing(conn)) {
 		hc->paused_body = false;
 		update_pause(hc);
+		arm_read(hc); /* the wait was the handler's, not the client's */
 	}
 	http_exchange_unref(ex);
 }

@@ -236,6 +236,42 @@ def test_trickling_client_is_cut_off(oxd_factory):
         assert time.monotonic() - start < 3.5
 
 
+def test_trickling_body_is_cut_off(oxd_factory):
+    """A body that trickles in (here 1 KiB/s) gets no more than the read
+    timeout per 16 KiB: the handler's worker is not held for as long as the
+    client likes."""
+    oxd = oxd_factory("net.read_timeout=1s")
+    with oxd.connect(timeout=5) as s:
+        start = time.monotonic()
+        s.sendall(req("PUT", "/_test/sink", [("Content-Length", "1000000")]))
+        status = None
+        try:
+            for _ in range(60):
+                s.sendall(b"t" * 100)
+                time.sleep(0.1)
+        except OSError:
+            pass
+        try:
+            status, _, _ = read_response(s)
+        except (ConnectionError, OSError):
+            pass
+        assert status in (408, None)
+        assert time.monotonic() - start < 4
+
+
+def test_slow_but_steady_body_is_taken(oxd_factory):
+    """16 KiB or more per read timeout keeps a body going."""
+    oxd = oxd_factory("net.read_timeout=1s")
+    piece = b"s" * (20 * 1024)
+    with oxd.connect(timeout=10) as s:
+        s.sendall(req("PUT", "/_test/sink", [("Content-Length", str(len(piece) * 4))]))
+        for _ in range(4):
+            time.sleep(0.6)  # each wait alone is within the timeout, all four are not
+            s.sendall(piece)
+        status, _, body = read_response(s)
+        assert status == 200 and body.startswith(b"%d " % (len(piece) * 4))
+
+
 def test_idle_keep_alive_is_closed(oxd_factory):
     oxd = oxd_factory("net.idle_timeout=500ms", "net.read_timeout=5s")
     with oxd.connect(timeout=5) as s:
