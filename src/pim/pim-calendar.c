@@ -136,33 +136,6 @@ static int find_one(const struct pim_calendar *cal, void *ctx)
 	return 0;
 }
 
-/* The one folder whose segment in owner's home could be `segment` (see
- * describe()): a folder id for digits (segment_valid() keeps chosen names
- * from being only digits), else the folder of owner's `calendars` row of
- * that name, else owner's folder with that role. 1, 0, -1. */
-static int segment_candidate(struct store *s, int64_t owner, const char *segment, int64_t *id_r,
-                             struct ox_error *err)
-{
-	size_t len = strlen(segment);
-	if (len > 0 && strspn(segment, "0123456789") == len) {
-		if (len > 18)
-			return 0;
-		*id_r = g_ascii_strtoll(segment, NULL, 10);
-		return 1;
-	}
-	struct store_stmt *st = store_prepare(
-		s, "SELECT folder_id FROM calendars WHERE owner_id = $1 AND segment = $2", err);
-	if (st == NULL)
-		return -1;
-	store_bind_int(st, 1, owner);
-	store_bind_text(st, 2, segment);
-	int r = store_step(st, err);
-	if (r > 0)
-		*id_r = store_col_int(st, 0);
-	store_stmt_done(&st);
-	return r != 0 ? r : folder_by_role(s, owner, segment, id_r, err);
-}
-
 int pim_calendar_find(struct store *s, int64_t actor, int64_t owner, const char *segment,
                       struct pim_calendar *cal_r, struct ox_error *err)
 {
@@ -179,7 +152,7 @@ int pim_calendar_find(struct store *s, int64_t actor, int64_t owner, const char 
 	/* Every request names its calendar: one candidate folder, checked as
 	 * pim_calendar_list() would list it, instead of the whole listing. */
 	int64_t id = 0;
-	int r = segment_candidate(s, owner, segment, &id, err);
+	int r = pim_segment_folder(s, PIM_SEGMENT_CALENDARS, owner, segment, &id, err);
 	if (r <= 0)
 		return r;
 	struct folder_info f;

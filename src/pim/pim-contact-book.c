@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "directory/directory.h"
 #include "pim/pim-contact-private.h"
+#include "pim/pim-private.h"
 #include "store/store.h"
 
 #include <glib.h>
@@ -162,33 +163,6 @@ static bool listed(const struct folder_info *f, int64_t actor, int64_t owner)
 	       (f->owner_id == owner || (actor == owner && f->owner_id != actor));
 }
 
-/* The one folder whose segment in owner's home could be `segment` (see
- * describe()): a folder id for digits (segment_valid() keeps chosen names
- * from being only digits), else the folder of owner's `addressbooks` row
- * of that name, else owner's folder with that role. 1, 0, -1. */
-static int segment_candidate(struct store *s, int64_t owner, const char *segment, int64_t *id_r,
-                             struct ox_error *err)
-{
-	size_t len = strlen(segment);
-	if (len > 0 && strspn(segment, "0123456789") == len) {
-		if (len > 18)
-			return 0;
-		*id_r = g_ascii_strtoll(segment, NULL, 10);
-		return 1;
-	}
-	struct store_stmt *st = store_prepare(
-		s, "SELECT folder_id FROM addressbooks WHERE owner_id = $1 AND segment = $2", err);
-	if (st == NULL)
-		return -1;
-	store_bind_int(st, 1, owner);
-	store_bind_text(st, 2, segment);
-	int r = store_step(st, err);
-	if (r > 0)
-		*id_r = store_col_int(st, 0);
-	store_stmt_done(&st);
-	return r != 0 ? r : folder_by_role(s, owner, segment, id_r, err);
-}
-
 struct find_ctx {
 	const char *segment;
 	struct pim_addressbook *book;
@@ -227,7 +201,7 @@ int pim_addressbook_find(struct store *s, int64_t actor, int64_t owner, const ch
 	 * as pim_addressbook_list() would list it, instead of the whole
 	 * listing (which also digests the global address book). */
 	int64_t id = 0;
-	int r = segment_candidate(s, owner, segment, &id, err);
+	int r = pim_segment_folder(s, PIM_SEGMENT_ADDRESSBOOKS, owner, segment, &id, err);
 	if (r <= 0)
 		return r;
 	struct folder_info f;

@@ -43,6 +43,18 @@ int pim_ical_busy(const char *data, int64_t start, int64_t end, pim_ical_busy_fn
 int pim_ical_busy_in(const char *data, const struct pim_zone *zone, int64_t start, int64_t end,
                      pim_ical_busy_fn *fn, void *ctx);
 
+/* The one folder whose segment in owner's home could be `segment` (see
+ * describe() in pim-calendar.c and pim-contact-book.c): a folder id for
+ * digits (chosen names are never only digits), else the folder of owner's
+ * calendars or addressbooks row of that name, else owner's folder with
+ * that role. 1, 0, -1. */
+enum pim_segment_table {
+	PIM_SEGMENT_CALENDARS,
+	PIM_SEGMENT_ADDRESSBOOKS
+};
+int pim_segment_folder(struct store *s, enum pim_segment_table table, int64_t owner,
+                       const char *segment, int64_t *id_r, struct ox_error *err);
+
 /* A zone for an IANA name (users.time_zone); UTC for names libical does
  * not know. Never NULL. */
 struct pim_zone *pim_zone_named(const char *name);
