@@ -117,46 +117,22 @@ static int group_members(struct dav_request *rq, struct dav_resource *coll, dav_
 	return r < 0 ? -1 : 0;
 }
 
-/* Whether a scheduling message to `address` reaches the group `id`: 1,
- * 0, -1. Scheduling (find_group in pim-schedule.c) takes NAME@DOMAIN in a
- * mail domain of the group's context as the group unless a principal
- * holds that address; such an address is that principal's, not the
- * group's. */
-static int address_reaches_group(struct store *s, const char *address, int64_t id,
-                                 struct ox_error *err)
-{
-	int64_t holder = 0;
-	int r = principal_by_address(s, address, &holder, NULL, err);
-	if (r < 0)
-		return -1;
-	return r == 0 || holder == id;
-}
-
-/* CALDAV:calendar-user-address-set of a group (RFC 6638 2.4.1): mailto:
- * NAME@DOMAIN for each mail domain of its context that reaches it, in
- * the context's order, whose first domain is the one a resource's
- * address gets and so the primary one. 0, -1. */
+/* CALDAV:calendar-user-address-set of a group (RFC 6638 2.4.1). 0, -1. */
 static int group_address_set(struct store *s, const struct group_info *group, GString *out,
                              struct ox_error *err)
 {
-	struct context_info ctx;
-	int r = context_lookup_id(s, group->context_id, &ctx, err);
-	if (r < 0)
+	char **addresses = NULL;
+	if (group_addresses(s, group, &addresses, err) < 0)
 		return -1;
 	g_string_append(out, "<C:calendar-user-address-set xmlns:C=\"" CALDAV_NS "\">");
-	for (char **d = r > 0 ? ctx.domains : NULL; r >= 0 && d != NULL && *d != NULL; d++) {
-		char *address = g_strdup_printf("%s@%s", group->name, *d);
-		r = address_reaches_group(s, address, group->id, err);
-		if (r > 0) {
-			char *esc = dav_xml_escape(address);
-			g_string_append_printf(out, "<D:href>mailto:%s</D:href>", esc);
-			g_free(esc);
-		}
-		g_free(address);
+	for (char **a = addresses; *a != NULL; a++) {
+		g_string_append(out, "<D:href>mailto:");
+		dav_xml_append_escaped(out, *a);
+		g_string_append(out, "</D:href>");
 	}
 	g_string_append(out, "</C:calendar-user-address-set>");
-	context_info_clear(&ctx);
-	return r < 0 ? -1 : 0;
+	g_strfreev(addresses);
+	return 0;
 }
 
 /* The CalDAV scheduling properties of a group principal (RFC 6638 2.4):
@@ -334,49 +310,49 @@ static bool text_matches(const char *value, const struct dav_search_term *t)
 	return hit;
 }
 
-/* One term for a group of context `ctx`: its display name or name for a
- * name term, an address of its calendar-user-address-set for an address
- * term (compared as text first, so that the store is asked only about
- * addresses that match). 1, 0, -1. */
-static int group_matches_term(struct store *s, const struct context_info *ctx,
-                              const struct group_info *g, const struct dav_search_term *t,
-                              struct ox_error *err)
+/* One term for a group: its display name or name for a name term, one
+ * of its addresses for an address term. */
+static bool group_matches_term(const struct group_info *g, char *const *addresses,
+                               const struct dav_search_term *t)
 {
 	if ((t->props & DAV_SEARCH_NAME) &&
 	    (text_matches(g->display_name, t) || text_matches(g->name, t)))
-		return 1;
-	int r = 0;
-	for (char **d = (t->props & DAV_SEARCH_ADDRESS) ? ctx->domains : NULL;
-	     r == 0 && d != NULL && *d != NULL; d++) {
-		char *address = g_strdup_printf("%s@%s", g->name, *d);
-		if (text_matches(address, t))
-			r = address_reaches_group(s, address, g->id, err);
-		g_free(address);
+		return true;
+	for (char *const *a = (t->props & DAV_SEARCH_ADDRESS) ? addresses : NULL; a != NULL && *a;
+	     a++) {
+		if (text_matches(*a, t))
+			return true;
 	}
-	return r;
+	return false;
 }
 
 /* Every term (match_all) or any term for a group, skipping terms on
  * properties nobody has (search_terms() refused allof with one). 1, 0,
  * -1. */
-static int group_matches(struct store *s, const struct context_info *ctx,
-                         const struct group_info *g, const struct dav_principal_report *r,
-                         struct ox_error *err)
+static int group_matches(struct store *s, const struct group_info *g,
+                         const struct dav_principal_report *r, struct ox_error *err)
 {
+	char **addresses = NULL;
+	if (group_addresses(s, g, &addresses, err) < 0)
+		return -1;
+	int result = r->match_all ? 1 : 0;
 	for (guint i = 0; i < r->terms->len; i++) {
 		const struct dav_search_term *t =
 			&g_array_index(r->terms, struct dav_search_term, i);
 		if (t->props == 0)
 			continue;
-		int m = group_matches_term(s, ctx, g, t, err);
-		if (m < 0)
-			return -1;
-		if (r->match_all && m == 0)
-			return 0;
-		if (!r->match_all && m > 0)
-			return 1;
+		bool m = group_matches_term(g, addresses, t);
+		if (r->match_all && !m) {
+			result = 0;
+			break;
+		}
+		if (!r->match_all && m) {
+			result = 1;
+			break;
+		}
 	}
-	return r->match_all ? 1 : 0;
+	g_strfreev(addresses);
+	return result;
 }
 
 /* The names of at most `limit` groups of ctx that match, by name, into
@@ -390,7 +366,7 @@ static int search_groups(struct store *s, const struct context_info *ctx,
 		return 0;
 	int ret = group_list(s, ctx->name, &list, err);
 	for (struct group_info **g = list; ret == 0 && g != NULL && *g != NULL; g++) {
-		int m = group_matches(s, ctx, *g, r, err);
+		int m = group_matches(s, *g, r, err);
 		if (m > 0)
 			g_ptr_array_add(names, g_strdup((*g)->name));
 		if (m < 0 || (int)names->len >= limit)

@@ -243,6 +243,35 @@ void group_list_free(struct group_info ***listp)
 	g_free(list);
 }
 
+int group_addresses(struct store *s, const struct group_info *group, char ***addresses_r,
+                    struct ox_error *err)
+{
+	*addresses_r = NULL;
+	struct context_info ctx;
+	int r = context_lookup_id(s, group->context_id, &ctx, err);
+	if (r < 0)
+		return -1;
+	GPtrArray *out = g_ptr_array_new();
+	for (char **d = r > 0 ? ctx.domains : NULL; r >= 0 && d != NULL && *d != NULL; d++) {
+		char *address = g_strdup_printf("%s@%s", group->name, *d);
+		int64_t holder = 0;
+		r = principal_by_address(s, address, &holder, NULL, err);
+		if (r == 0 || (r > 0 && holder == group->id))
+			g_ptr_array_add(out, address);
+		else
+			g_free(address);
+	}
+	context_info_clear(&ctx);
+	g_ptr_array_add(out, NULL);
+	char **list = (char **)g_ptr_array_free(out, FALSE);
+	if (r < 0) {
+		g_strfreev(list);
+		return -1;
+	}
+	*addresses_r = list;
+	return 0;
+}
+
 int principal_by_address(struct store *s, const char *address, int64_t *id_r,
                          enum principal_kind *kind_r, struct ox_error *err)
 {

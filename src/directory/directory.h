@@ -168,6 +168,13 @@ void resource_list_free(struct resource_info ***list);
 /* Which principal an e-mail address belongs to: 1 found, 0 not, -1. */
 int principal_by_address(struct store *s, const char *address, int64_t *id_r,
                          enum principal_kind *kind_r, struct ox_error *err);
+/* A group's calendar-user addresses (RFC 6638 2.4.1): NAME@DOMAIN for each
+ * mail domain of its context, in the context's order (the first is the
+ * primary one, as for resources), that no other principal holds; such an
+ * address is that principal's (scheduling delivers it there). A
+ * NULL-terminated list for g_strfreev(); 0, -1. */
+int group_addresses(struct store *s, const struct group_info *group, char ***addresses_r,
+                    struct ox_error *err);
 
 /* --- validation shared with the protocols --- */
 /* Lower-cases and checks an addr-spec (local@domain); NULL if malformed. */

@@ -180,6 +180,20 @@ static void test_groups_and_resources(struct store_fixture *f, gconstpointer dat
 	int64_t team;
 	g_assert_cmpint(group_create(S(f), "acme", "team", "The Team", &team, &err), ==, 0);
 	g_assert_cmpint(group_add_member(S(f), "acme", "team", "alice@acme.example", &err), ==, 0);
+	/* The group's calendar-user address, until a user holds it. */
+	struct group_info team_info;
+	g_assert_cmpint(group_lookup_id(S(f), team, &team_info, &err), ==, 1);
+	char **addresses = NULL;
+	g_assert_cmpint(group_addresses(S(f), &team_info, &addresses, &err), ==, 0);
+	g_assert_cmpuint(g_strv_length(addresses), ==, 1);
+	g_assert_cmpstr(addresses[0], ==, "team@acme.example");
+	g_strfreev(addresses);
+	g_assert_cmpint(user_add_address(S(f), "alice@acme.example", "team@acme.example", &err), ==,
+	                0);
+	g_assert_cmpint(group_addresses(S(f), &team_info, &addresses, &err), ==, 0);
+	g_assert_cmpuint(g_strv_length(addresses), ==, 0);
+	g_strfreev(addresses);
+	group_info_clear(&team_info);
 
 	char *before = store_fixture_snapshot(S(f));
 	expect_refused(S(f), before, group_create(S(f), "acme", "team", NULL, NULL, &err), &err,
